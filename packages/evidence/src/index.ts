@@ -1,0 +1,9 @@
+export type { EvidenceSink, EvidenceValue, FaultEvidence, FaultEvidenceInput } from './evidence.ts';
+export {
+  EvidenceLog,
+  evidenceKey,
+  isRecordingEvidence,
+  MAX_EVIDENCE_ENTRIES,
+  recordFault,
+  setEvidenceSink,
+} from './recorder.ts';

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// The toolkit's own unit tests. The layered suites under suites/ are the product's
+// matrix and run through `faultline run`, not here.
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/test/fixtures/**'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
