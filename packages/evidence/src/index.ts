@@ -7,3 +7,4 @@ export {
   recordFault,
   setEvidenceSink,
 } from './recorder.ts';
+export { reportCapability } from './run-info.ts';

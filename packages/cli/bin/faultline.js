@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Plain JavaScript with no imports at the top, so that on an old Node this prints one clear
+// message instead of a syntax or loader error from deep inside a dependency.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(
+    `faultline needs Node.js >= 22.12 (tested on 24); this is ${process.version}. ` +
+      'Install Node 24 (e.g. `nvm install 24`, or `npm i -g --prefix ~/.node24 node@24` and put ~/.node24/bin first on PATH).\n',
+  );
+  process.exit(2);
+}
+const { main } = await import('../src/main.ts');
+process.exitCode = await main(process.argv.slice(2), { out: process.stdout, err: process.stderr });

@@ -1,0 +1,210 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { computeCoverage, type LoadedMatrix, loadMatrix, requiredLayers, type Verdict } from '@faultline/matrix';
+import { gateAndReport, lineProgress, planRun, readResultsDir, runLayers, ttyProgress } from '@faultline/runner';
+import { type CommandSpec, type Flags, integer, list, shard, UsageError } from './args.ts';
+import { doctor } from './doctor.ts';
+
+export interface Io {
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+}
+
+const matrixOption = { matrix: { type: 'string', help: 'matrix file (default ./matrix.yaml)' } } as const;
+
+function load(flags: Flags): LoadedMatrix {
+  return loadMatrix(resolve(typeof flags.matrix === 'string' ? flags.matrix : 'matrix.yaml'));
+}
+
+function checkLayers(loaded: LoadedMatrix, layers: string[] | undefined): string[] | undefined {
+  const known = Object.keys(loaded.matrix.layers);
+  for (const l of layers ?? []) {
+    if (!known.includes(l))
+      throw new UsageError(`unknown layer "${l}" (layers of ${loaded.file}: ${known.join(', ')})`);
+  }
+  return layers;
+}
+
+function checkIssue(loaded: LoadedMatrix, issue: string | boolean | undefined): string | undefined {
+  if (typeof issue !== 'string') return undefined;
+  if (!loaded.matrix.issues.some((i) => i.id === issue)) {
+    throw new UsageError(`unknown issue "${issue}" (see \`faultline list\`)`);
+  }
+  return issue;
+}
+
+function resultsDir(loaded: LoadedMatrix, flags: Flags): string {
+  return typeof flags.results === 'string'
+    ? resolve(flags.results)
+    : join(resolve(loaded.file, '..'), '.faultline', 'results');
+}
+
+function printVerdict(io: Io, verdict: Verdict, written: string[]): void {
+  for (const f of verdict.failures) io.out.write(`  ✗ ${f.message}\n`);
+  for (const w of verdict.warnings) io.out.write(`  ! ${w.message}\n`);
+  io.out.write(`reports: ${written.join(', ')}\n`);
+}
+
+function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolean): number {
+  const layers = checkLayers(loaded, list(flags.layer));
+  const runs = readResultsDir(resultsDir(loaded, flags)).filter((r) => !layers || layers.includes(r.layer));
+  const { coverage, verdict, written } = gateAndReport(loaded, runs, {
+    ...(layers ? { layers } : {}),
+    ...(typeof flags.out === 'string' ? { outDir: flags.out } : {}),
+  });
+  const c = coverage.counts;
+  io.out.write(
+    `matrix ${loaded.matrix.system}: ${c.covered} covered, ${c.failed} failed, ${c.vacuous} vacuous, ${c['not-run']} not run, ${c.missing} missing, ${c.planned} planned\n`,
+  );
+  printVerdict(io, verdict, written);
+  io.out.write(`gate: ${verdict.passed ? 'passed' : 'FAILED'}\n`);
+  return enforce && !verdict.passed ? 1 : 0;
+}
+
+export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags) => Promise<number> | number }> = {
+  validate: {
+    summary: 'check matrix.yaml and that every layer project exists',
+    usage: 'faultline validate [--matrix FILE]',
+    options: { ...matrixOption },
+    run(io, flags) {
+      const loaded = load(flags);
+      const plan = planRun(loaded);
+      const cells = loaded.matrix.issues.reduce((n, i) => n + requiredLayers(loaded.matrix, i).size, 0);
+      io.out.write(
+        `${loaded.file}: ok: ${loaded.matrix.issues.length} issues, ${plan.layers.length} layers, ${cells} required cells\n`,
+      );
+      return 0;
+    },
+  },
+  list: {
+    summary: 'list issues with their required layers and current state',
+    usage: 'faultline list [--layer L] [--issue ID] [--json]',
+    options: {
+      ...matrixOption,
+      layer: { type: 'string', help: 'only issues required in these layers (comma-separated)' },
+      issue: { type: 'string', help: 'only this issue' },
+      json: { type: 'boolean', help: 'print JSON' },
+      results: { type: 'string', help: 'results directory (default .faultline/results)' },
+    },
+    run(io, flags) {
+      const loaded = load(flags);
+      const layers = checkLayers(loaded, list(flags.layer));
+      const issue = checkIssue(loaded, flags.issue);
+      const coverage = computeCoverage(loaded.matrix, readResultsDir(resultsDir(loaded, flags)));
+      const rows = loaded.matrix.issues
+        .filter((i) => !issue || i.id === issue)
+        .map((i) => ({ issue: i, required: [...requiredLayers(loaded.matrix, i)] }))
+        .filter((r) => !layers || r.required.some((l) => layers.includes(l)))
+        .map((r) => ({
+          id: r.issue.id,
+          ref: r.issue.ref,
+          severity: r.issue.severity,
+          status: r.issue.status,
+          title: r.issue.title,
+          cells: Object.fromEntries(
+            coverage.cells.filter((c) => c.issue === r.issue.id && c.required).map((c) => [c.layer, c.state]),
+          ),
+        }));
+      if (flags.json) {
+        io.out.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return 0;
+      }
+      const width = Math.max(...rows.map((r) => r.id.length), 5);
+      for (const r of rows) {
+        const cells = Object.entries(r.cells)
+          .map(([l, s]) => `${l}:${s}`)
+          .join(' ');
+        io.out.write(`${r.id.padEnd(width)}  ${r.severity.padEnd(8)}  ${cells.padEnd(36)}  ${r.title}\n`);
+      }
+      return 0;
+    },
+  },
+  run: {
+    summary: 'run the layered suites and write .faultline/results/<layer>.json',
+    usage: 'faultline run [--layer L,...] [--issue ID] [--seed N] [--shard i/n] [--backend B] [--gate]',
+    options: {
+      ...matrixOption,
+      layer: { type: 'string', help: 'layers to run, comma-separated (default all)' },
+      issue: { type: 'string', help: 'only tests tagged with this issue' },
+      seed: {
+        type: 'string',
+        help: 'seed for failpoint probabilities, kill timing, toxicity (default random, printed)',
+      },
+      shard: { type: 'string', help: 'run shard i of n of each layer (merge later)' },
+      backend: { type: 'string', help: 'layer-3 backend: auto | embedded | containers' },
+      results: { type: 'string', help: 'results directory (default .faultline/results)' },
+      gate: { type: 'boolean', help: 'then gate and write reports; exit code is the gate' },
+      out: { type: 'string', help: 'with --gate: reports directory (default reports)' },
+    },
+    async run(io, flags) {
+      const loaded = load(flags);
+      const layers = checkLayers(loaded, list(flags.layer));
+      const issue = checkIssue(loaded, flags.issue);
+      const backend = typeof flags.backend === 'string' ? flags.backend : undefined;
+      if (backend && !['auto', 'embedded', 'containers'].includes(backend)) {
+        throw new UsageError(`--backend takes auto, embedded or containers; got "${backend}"`);
+      }
+      const seed = integer('seed', flags.seed);
+      const shardSpec = shard(flags.shard);
+      const live = io.err.isTTY && !process.env.CI;
+      const progress = live ? ttyProgress(io.err) : lineProgress(io.err);
+      const outcome = await runLayers(loaded, {
+        progress,
+        ...(layers ? { layers } : {}),
+        ...(issue ? { issue } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(shardSpec ? { shard: shardSpec } : {}),
+        ...(backend ? { backend } : {}),
+        ...(typeof flags.results === 'string' ? { resultsDir: resolve(flags.results) } : {}),
+      });
+      const tests = outcome.results.flatMap((r) => r.tests);
+      const failed = tests.filter((t) => t.state === 'failed').length;
+      const errors = outcome.results.flatMap((r) => r.errors).length;
+      io.out.write(
+        `seed ${outcome.seed} (replay with --seed ${outcome.seed}); ${tests.length} tests, ${failed} failed, ${errors} file errors\n`,
+      );
+      io.out.write(`results: ${outcome.files.join(', ')}\n`);
+      if (flags.gate)
+        return gateCommand(io, loaded, { ...flags, ...(layers ? { layer: layers.join(',') } : {}) }, true);
+      return failed || errors ? 1 : 0;
+    },
+  },
+  gate: {
+    summary: 'judge the results against the matrix policy; write reports; exit 0 passed, 1 failed',
+    usage: 'faultline gate [--layer L,...] [--results DIR] [--out DIR]',
+    options: {
+      ...matrixOption,
+      layer: { type: 'string', help: 'gate only these layers (default all)' },
+      results: { type: 'string', help: 'results directory (default .faultline/results)' },
+      out: { type: 'string', help: 'reports directory (default reports)' },
+    },
+    run(io, flags) {
+      return gateCommand(io, load(flags), flags, true);
+    },
+  },
+  report: {
+    summary: 'write the reports (JUnit, Markdown, JSON) without failing on the gate',
+    usage: 'faultline report [--layer L,...] [--results DIR] [--out DIR]',
+    options: {
+      ...matrixOption,
+      layer: { type: 'string', help: 'only these layers (default all)' },
+      results: { type: 'string', help: 'results directory (default .faultline/results)' },
+      out: { type: 'string', help: 'reports directory (default reports)' },
+    },
+    run(io, flags) {
+      return gateCommand(io, load(flags), flags, false);
+    },
+  },
+  doctor: {
+    summary: 'report what this machine can run: Node, layer-3 backends, rlimits, tools',
+    usage: 'faultline doctor [--json]',
+    options: { ...matrixOption, json: { type: 'boolean', help: 'print JSON' } },
+    async run(io, flags) {
+      const matrixPath = resolve(typeof flags.matrix === 'string' ? flags.matrix : 'matrix.yaml');
+      const checks = await doctor(existsSync(matrixPath) ? matrixPath : undefined);
+      if (flags.json) io.out.write(`${JSON.stringify(checks, null, 2)}\n`);
+      else for (const c of checks) io.out.write(`${c.ok ? 'ok  ' : 'no  '} ${c.name.padEnd(22)} ${c.detail}\n`);
+      return 0;
+    },
+  },
+};

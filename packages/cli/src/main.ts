@@ -1,0 +1,49 @@
+import { MatrixError } from '@faultline/matrix';
+import { parseFlags, UsageError } from './args.ts';
+import { commands, type Io } from './commands.ts';
+
+function help(io: Io): void {
+  io.out.write('faultline: coverage-matrix resilience testing\n\nUsage: faultline <command> [options]\n\n');
+  for (const [name, c] of Object.entries(commands)) io.out.write(`  ${name.padEnd(9)} ${c.summary}\n`);
+  io.out.write(
+    '\nRun `faultline <command> --help` for its options. Exit codes: 0 ok/gate passed, 1 gate failed, 2 usage or config error.\n',
+  );
+}
+
+function commandHelp(io: Io, name: string): void {
+  const c = commands[name]!;
+  io.out.write(`${c.usage}\n\n${c.summary}\n\n`);
+  for (const [flag, o] of Object.entries(c.options)) {
+    io.out.write(`  --${`${flag}${o.type === 'string' ? ' VALUE' : ''}`.padEnd(16)} ${o.help}\n`);
+  }
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    help(io);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err.write(`faultline: unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    commandHelp(io, name);
+    return 0;
+  }
+  try {
+    return await command.run(io, parseFlags(command, rest));
+  } catch (error) {
+    if (error instanceof MatrixError) {
+      io.err.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      io.err.write(`faultline ${name}: ${error.message}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,196 @@
+import type { FaultEvidence } from '@faultline/evidence';
+import { requiredLayers } from './policy.ts';
+import type { FileError, LayerResults, TestRecord, TestState } from './results.ts';
+import type { Issue, Matrix } from './schema.ts';
+
+export const cellStates = ['covered', 'failed', 'vacuous', 'not-run', 'missing', 'planned', 'not-required'] as const;
+export type CellState = (typeof cellStates)[number];
+
+/** A test as listed in a cell. */
+export interface CellTest {
+  id: string;
+  name: string;
+  fullName: string;
+  file: string;
+  line: number;
+  state: TestState;
+  durationMs: number;
+  evidence: number;
+  flaky: boolean;
+}
+
+/** One issue × layer cell of the coverage matrix (the shape of reports/matrix.json `cells`). */
+export interface Cell {
+  issue: string;
+  layer: string;
+  required: boolean;
+  state: CellState;
+  tests: CellTest[];
+  evidence: FaultEvidence[];
+  reason?: string;
+}
+
+export interface UnknownTag {
+  tag: string;
+  layer: string;
+  tests: string[];
+}
+
+export interface EmptyProject {
+  layer: string;
+  project: string;
+}
+
+export interface Coverage {
+  cells: Cell[];
+  /** Layers considered (the matrix's, or the subset asked for). */
+  layers: string[];
+  unknownTags: UnknownTag[];
+  emptyProjects: EmptyProject[];
+  fileErrors: Array<FileError & { layer: string }>;
+  /** Passing tests linked to an issue that recorded no evidence, even when their cell is covered by another. */
+  vacuousTests: Array<{ layer: string; test: string; issues: string[] }>;
+  counts: Record<CellState, number>;
+}
+
+const EVIDENCE_PER_CELL = 50;
+
+function cellTest(t: TestRecord): CellTest {
+  return {
+    id: t.id,
+    name: t.name,
+    fullName: t.fullName,
+    file: t.file,
+    line: t.line,
+    state: t.state,
+    durationMs: t.durationMs,
+    evidence: t.evidence.length,
+    flaky: t.flaky,
+  };
+}
+
+function stateOf(issue: Issue, required: boolean, tests: readonly TestRecord[]): Pick<Cell, 'state' | 'reason'> {
+  if (tests.length === 0) {
+    if (!required) return { state: 'not-required' };
+    return issue.status === 'planned'
+      ? { state: 'planned', reason: 'planned: no test yet' }
+      : { state: 'missing', reason: 'no test is tagged with this issue in this layer' };
+  }
+  const failed = tests.filter((t) => t.state === 'failed');
+  if (failed.length) return { state: 'failed', reason: `${failed.length} of ${tests.length} tests failed` };
+  const passed = tests.filter((t) => t.state === 'passed');
+  if (passed.length === 0) {
+    if (issue.status === 'planned' && required)
+      return { state: 'planned', reason: `all ${tests.length} tests skipped` };
+    const notes = [...new Set(tests.map((t) => t.note).filter(Boolean))];
+    return {
+      state: 'not-run',
+      reason: `all ${tests.length} tests were skipped${notes.length ? `: ${notes.join('; ')}` : ''}`,
+    };
+  }
+  if (passed.some((t) => t.evidence.length > 0)) return { state: 'covered' };
+  return {
+    state: 'vacuous',
+    reason: `${passed.length} passing test${passed.length > 1 ? 's' : ''} recorded no fault evidence: the fault never fired`,
+  };
+}
+
+/**
+ * Links results to the matrix: one cell per issue × layer with its state. `layers` limits
+ * the columns considered (default: all the matrix's layers); a layer with no results is `not-run`.
+ */
+export function computeCoverage(
+  matrix: Matrix,
+  results: readonly LayerResults[],
+  options: { layers?: readonly string[] } = {},
+): Coverage {
+  const layers = Object.keys(matrix.layers).filter((l) => !options.layers || options.layers.includes(l));
+  const issueIds = new Set(matrix.issues.map((i) => i.id));
+  const byLayer = new Map<string, LayerResults[]>();
+  for (const r of results) byLayer.set(r.layer, [...(byLayer.get(r.layer) ?? []), r]);
+
+  const cells: Cell[] = [];
+  const unknownTags = new Map<string, UnknownTag>();
+  const emptyProjects: EmptyProject[] = [];
+  const fileErrors: Coverage['fileErrors'] = [];
+  const vacuousTests: Coverage['vacuousTests'] = [];
+  const testsByLayerIssue = new Map<string, TestRecord[]>();
+
+  for (const layer of layers) {
+    const runs = byLayer.get(layer) ?? [];
+    const tests = runs.flatMap((r) => r.tests);
+    for (const t of tests) {
+      const issues = t.tags.filter((tag) => issueIds.has(tag));
+      for (const tag of t.tags) {
+        if (issueIds.has(tag)) {
+          const key = `${layer}\u0000${tag}`;
+          testsByLayerIssue.set(key, [...(testsByLayerIssue.get(key) ?? []), t]);
+        } else {
+          const key = `${layer}\u0000${tag}`;
+          const entry = unknownTags.get(key) ?? { tag, layer, tests: [] };
+          entry.tests.push(`${t.file}:${t.line} ${t.fullName}`);
+          unknownTags.set(key, entry);
+        }
+      }
+      if (t.state === 'passed' && issues.length && t.evidence.length === 0) {
+        vacuousTests.push({ layer, test: `${t.file}:${t.line} ${t.fullName}`, issues });
+      }
+    }
+    for (const r of runs) {
+      for (const e of r.errors) fileErrors.push({ ...e, layer });
+      if (r.run.notRun) continue;
+      for (const p of r.projects) {
+        // Under sharding a project may legitimately get no files in one shard; judge the union.
+        const ranAny = runs.some((o) => o.projects.some((q) => q.name === p.name && q.tests > 0));
+        if (
+          !ranAny &&
+          p.outcome !== 'not-run' &&
+          !emptyProjects.some((e) => e.layer === layer && e.project === p.name)
+        ) {
+          emptyProjects.push({ layer, project: p.name });
+        }
+      }
+    }
+  }
+
+  for (const issue of matrix.issues) {
+    const required = requiredLayers(matrix, issue);
+    for (const layer of layers) {
+      const isRequired = required.has(layer);
+      const runs = byLayer.get(layer) ?? [];
+      const tests = testsByLayerIssue.get(`${layer}\u0000${issue.id}`) ?? [];
+      let state: Pick<Cell, 'state' | 'reason'>;
+      const notRun = runs.find((r) => r.run.notRun)?.run.notRun;
+      if (runs.length === 0) {
+        state = isRequired
+          ? { state: 'not-run', reason: `no results for layer ${layer} (run \`faultline run --layer ${layer}\`)` }
+          : { state: 'not-required' };
+      } else if (notRun && tests.length === 0) {
+        state = isRequired ? { state: 'not-run', reason: notRun } : { state: 'not-required' };
+      } else {
+        state = stateOf(issue, isRequired, tests);
+      }
+      const evidence = tests.flatMap((t) => t.evidence).slice(0, EVIDENCE_PER_CELL);
+      cells.push({
+        issue: issue.id,
+        layer,
+        required: isRequired,
+        ...state,
+        tests: tests.map(cellTest),
+        evidence,
+      });
+    }
+  }
+
+  const counts = Object.fromEntries(cellStates.map((s) => [s, 0])) as Record<CellState, number>;
+  for (const c of cells) counts[c.state]++;
+  return {
+    cells,
+    layers,
+    unknownTags: [...unknownTags.values()],
+    emptyProjects,
+    fileErrors,
+    vacuousTests,
+    counts,
+  };
+}

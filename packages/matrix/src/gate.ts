@@ -1,0 +1,80 @@
+import type { Coverage } from './coverage.ts';
+import type { Policy } from './schema.ts';
+
+export type GateReasonCode =
+  | 'missing'
+  | 'failed'
+  | 'vacuous'
+  | 'not-run'
+  | 'planned'
+  | 'unknown-tag'
+  | 'empty-project'
+  | 'file-error';
+
+export interface GateReason {
+  code: GateReasonCode;
+  message: string;
+  issue?: string;
+  layer?: string;
+}
+
+export interface Verdict {
+  passed: boolean;
+  failures: GateReason[];
+  warnings: GateReason[];
+}
+
+/** Applies the matrix policy to coverage: every reason the gate fails, and what only warns. */
+export function gate(coverage: Coverage, policy: Policy): Verdict {
+  const failures: GateReason[] = [];
+  const warnings: GateReason[] = [];
+  for (const cell of coverage.cells) {
+    const where = { issue: cell.issue, layer: cell.layer };
+    const label = `${cell.issue} × ${cell.layer}`;
+    const why = cell.reason ? `: ${cell.reason}` : '';
+    switch (cell.state) {
+      case 'failed':
+        failures.push({ code: 'failed', message: `${label} failed${why}`, ...where });
+        break;
+      case 'missing':
+        failures.push({ code: 'missing', message: `${label} is required but has no test${why}`, ...where });
+        break;
+      case 'vacuous': {
+        const reason = { code: 'vacuous' as const, message: `${label} is vacuous${why}`, ...where };
+        (cell.required && policy.vacuous === 'fail' ? failures : warnings).push(reason);
+        break;
+      }
+      case 'not-run':
+        if (cell.required) {
+          const reason = { code: 'not-run' as const, message: `${label} did not run${why}`, ...where };
+          (policy.notRun === 'fail' ? failures : warnings).push(reason);
+        }
+        break;
+      case 'planned': {
+        const reason = { code: 'planned' as const, message: `${label} is planned, not covered`, ...where };
+        (policy.planned === 'fail' ? failures : warnings).push(reason);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const u of coverage.unknownTags) {
+    failures.push({
+      code: 'unknown-tag',
+      layer: u.layer,
+      message: `tag "${u.tag}" is declared by no issue in the matrix (used by ${u.tests.length} test${u.tests.length > 1 ? 's' : ''} in ${u.layer}, e.g. ${u.tests[0]})`,
+    });
+  }
+  for (const p of coverage.emptyProjects) {
+    failures.push({
+      code: 'empty-project',
+      layer: p.layer,
+      message: `project "${p.project}" of layer ${p.layer} ran no tests: check its vitest include patterns`,
+    });
+  }
+  for (const e of coverage.fileErrors) {
+    failures.push({ code: 'file-error', layer: e.layer, message: `${e.file}: ${e.kind}: ${e.message}` });
+  }
+  return { passed: failures.length === 0, failures, warnings };
+}

@@ -1,0 +1,13 @@
+export type { Cell, CellState, CellTest, Coverage, EmptyProject, UnknownTag } from './coverage.ts';
+export { cellStates, computeCoverage } from './coverage.ts';
+export type { GateReason, GateReasonCode, Verdict } from './gate.ts';
+export { gate } from './gate.ts';
+export type { LoadedMatrix } from './loader.ts';
+export { formatPath, loadMatrix, parseMatrix } from './loader.ts';
+export { requiredLayers } from './policy.ts';
+export type { Problem } from './problem.ts';
+export { formatProblem, MatrixError } from './problem.ts';
+export type { FileError, LayerResults, ProjectRun, RunMeta, TestError, TestRecord, TestState } from './results.ts';
+export { RESULTS_SCHEMA } from './results.ts';
+export type { Backend, Issue, Layer, Matrix, MatrixInput, Policy, Requirement, Severity } from './schema.ts';
+export { backends, durationMs, matrixJsonSchema, matrixSchema, severities } from './schema.ts';

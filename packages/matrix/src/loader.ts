@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument, visit } from 'yaml';
+import type { z } from 'zod';
+import { requiredLayers } from './policy.ts';
+import { MatrixError, type Problem } from './problem.ts';
+import { type Matrix, matrixSchema } from './schema.ts';
+
+/** Larger inputs are refused before parsing: a matrix is hand-written text, not data. */
+const MAX_BYTES = 4 * 1024 * 1024;
+/** Aliases beyond this many are treated as an alias bomb ("billion laughs"). */
+const MAX_ALIASES = 100;
+
+export interface LoadedMatrix {
+  matrix: Matrix;
+  /** Absolute or as-given path of the file, used in messages. */
+  file: string;
+  /** Where a value sits in the file (e.g. ['layers', 'l1', 'projects', 0]), for later problems. */
+  locate: (path: readonly PropertyKey[]) => Omit<Problem, 'message'>;
+}
+
+/** Reads and validates a matrix file; throws MatrixError listing every problem with file:line:col. */
+export function loadMatrix(file: string): LoadedMatrix {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const hint = code === 'ENOENT' ? ' (create one, or pass --matrix FILE)' : '';
+    throw new MatrixError([{ file, line: 1, col: 1, message: `cannot read the matrix: ${code}${hint}` }]);
+  }
+  return parseMatrixWithSource(text, file);
+}
+
+/** Validates matrix text; `file` names it in messages. */
+export function parseMatrix(text: string, file = 'matrix.yaml'): Matrix {
+  return parseMatrixWithSource(text, file).matrix;
+}
+
+function parseMatrixWithSource(text: string, file: string): LoadedMatrix {
+  if (Buffer.byteLength(text) > MAX_BYTES) {
+    throw new MatrixError([{ file, line: 1, col: 1, message: `the file is over ${MAX_BYTES} bytes` }]);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const at = (offset: number | undefined) => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    return { file, line: pos.line, col: pos.col };
+  };
+
+  const problems: Problem[] = doc.errors.map((e) => ({ ...at(e.pos[0]), message: yamlMessage(e.message) }));
+  if (problems.length) throw new MatrixError(problems);
+  if (doc.contents === null) throw new MatrixError([{ ...at(0), message: 'the file is empty: expected a mapping' }]);
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (error) {
+    let firstAlias: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        firstAlias = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    const message = /alias/i.test(String(error))
+      ? `too many alias expansions (over ${MAX_ALIASES}): refusing a possible alias bomb`
+      : String((error as Error).message ?? error);
+    throw new MatrixError([{ ...at(firstAlias), message }]);
+  }
+
+  const parsed = matrixSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new MatrixError(parsed.error.issues.map((issue) => locateSchemaIssue(issue, doc.contents, at)));
+  }
+  const semantic = checkSemantics(parsed.data, (path) => nodeAt(doc.contents, path)?.range?.[0], at);
+  if (semantic.length) throw new MatrixError(semantic);
+  return { matrix: parsed.data, file, locate: (path) => at(deepestNode(doc.contents, path)?.range?.[0]) };
+}
+
+function yamlMessage(message: string): string {
+  // The yaml package appends "at line L, column C" which we already report as file:line:col.
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+}
+
+type At = (offset: number | undefined) => Omit<Problem, 'message'>;
+type PathKey = PropertyKey;
+
+function nodeAt(root: unknown, path: readonly PathKey[]): Node | undefined {
+  let node: unknown = root;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+      node = pair?.value;
+    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray(node.items)) {
+      node = node.items[Number(key)];
+    } else return undefined;
+    if (node === undefined || node === null) return undefined;
+  }
+  return node as Node;
+}
+
+/** The deepest node along the path that exists (a missing key points at its parent mapping). */
+function deepestNode(root: unknown, path: readonly PathKey[]): Node | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = nodeAt(root, path.slice(0, n));
+    if (node) return node;
+  }
+  return undefined;
+}
+
+function keyNode(root: unknown, path: readonly PathKey[], key: string): Node | undefined {
+  const map = nodeAt(root, path);
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+  return pair?.key as Node | undefined;
+}
+
+export function formatPath(path: readonly PathKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
+  return out || '(top level)';
+}
+
+function locateSchemaIssue(issue: z.core.$ZodIssue, root: unknown, at: At): Problem {
+  const path = issue.path;
+  if (issue.code === 'unrecognized_keys') {
+    const node = keyNode(root, path, issue.keys[0] ?? '') ?? deepestNode(root, path);
+    const where = path.length ? ` in ${formatPath(path)}` : '';
+    return {
+      ...at(node?.range?.[0]),
+      message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}${where}`,
+    };
+  }
+  const exists = nodeAt(root, path) !== undefined;
+  if (!exists && issue.code === 'invalid_type' && path.length) {
+    const parent = deepestNode(root, path.slice(0, -1));
+    const key = String(path[path.length - 1]);
+    return { ...at(parent?.range?.[0]), message: `${formatPath(path.slice(0, -1))}: missing required key "${key}"` };
+  }
+  const node = deepestNode(root, path);
+  return { ...at(node?.range?.[0]), message: `${formatPath(path)}: ${issue.message}` };
+}
+
+type Locate = (path: readonly PathKey[]) => number | undefined;
+
+function checkSemantics(matrix: Matrix, locate: Locate, at: At): Problem[] {
+  const problems: Problem[] = [];
+  const report = (path: PathKey[], message: string) => problems.push({ ...at(locate(path)), message });
+  const layerIds = Object.keys(matrix.layers);
+  const known = `known layers: ${layerIds.join(', ')}`;
+
+  const firstIndex = new Map<string, number>();
+  matrix.issues.forEach((issue, i) => {
+    const first = firstIndex.get(issue.id);
+    if (first !== undefined) {
+      report(['issues', i, 'id'], `duplicate issue id "${issue.id}" (first used by issues[${first}])`);
+    } else firstIndex.set(issue.id, i);
+    issue.layers?.forEach((layer, j) => {
+      if (!layerIds.includes(layer)) report(['issues', i, 'layers', j], `unknown layer "${layer}" (${known})`);
+    });
+  });
+
+  matrix.policy.require.forEach((rule, i) => {
+    rule.layers.forEach((layer, j) => {
+      if (!layerIds.includes(layer)) {
+        report(['policy', 'require', i, 'layers', j], `unknown layer "${layer}" (${known})`);
+      }
+    });
+  });
+
+  const owner = new Map<string, string>();
+  for (const [layerId, layer] of Object.entries(matrix.layers)) {
+    layer.projects.forEach((project, j) => {
+      const other = owner.get(project);
+      if (other !== undefined && other !== layerId) {
+        report(
+          ['layers', layerId, 'projects', j],
+          `project "${project}" already serves layer "${other}": a project serves one layer, so its results belong to one column`,
+        );
+      } else owner.set(project, layerId);
+    });
+  }
+
+  if (problems.length === 0) {
+    matrix.issues.forEach((issue, i) => {
+      if (requiredLayers(matrix, issue).size === 0) {
+        report(
+          ['issues', i],
+          `issue "${issue.id}" is required in no layer: give it "layers: [...]" or add a policy rule that matches it`,
+        );
+      }
+    });
+  }
+  return problems;
+}

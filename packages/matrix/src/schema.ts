@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+// The shape of matrix.yaml. Kept strict (unknown keys are errors) so a typo in a key
+// is reported at its line instead of silently ignored.
+
+export const ISSUE_ID = /^[a-z0-9][a-z0-9._-]*$/;
+export const LAYER_ID = /^[a-z][a-z0-9_-]*$/;
+export const DURATION = /^(\d+)(ms|s|m|h)$/;
+
+export const severities = ['critical', 'high', 'medium', 'low'] as const;
+export const backends = ['auto', 'embedded', 'containers'] as const;
+
+const issueId = z
+  .string()
+  .regex(ISSUE_ID, 'an issue id is lower-case letters, digits, ".", "_" or "-" (it is used as a vitest tag)');
+const layerId = z.string().regex(LAYER_ID, 'a layer id is lower-case letters, digits, "_" or "-", e.g. "l1"');
+const duration = z.string().regex(DURATION, 'a duration is a whole number with a unit: "500ms", "30s", "5m" or "1h"');
+const severity = z.enum(severities, { error: () => `severity must be one of ${severities.join(', ')}` });
+
+export const layerSchema = z.strictObject({
+  title: z.string().min(1).describe('Human title of the layer, shown in reports.'),
+  projects: z
+    .array(z.string().min(1))
+    .min(1, 'a layer needs at least one project (a workspace package or nx project that runs its tests)')
+    .describe('Workspace projects (package names) whose vitest suites cover this layer.'),
+  timeout: duration.default('10m').describe('Wall-clock limit for the whole layer; hung test files are killed.'),
+  backend: z
+    .enum(backends)
+    .optional()
+    .describe('Layer-3 network backend: containers (testcontainers + Toxiproxy image), embedded, or auto.'),
+  description: z.string().optional(),
+});
+
+export const conditionSchema = z.strictObject({
+  severity: z
+    .union([severity, z.array(severity).min(1)])
+    .optional()
+    .describe('Matches issues of this severity.'),
+  tags: z.array(z.string().min(1)).min(1).optional().describe('Matches issues carrying any of these tags.'),
+});
+
+export const requirementSchema = z.strictObject({
+  when: conditionSchema.optional().describe('Which issues the rule applies to; omitted means every issue.'),
+  layers: z.array(layerId).min(1).describe('Layers the matching issues must be covered in.'),
+});
+
+export const policySchema = z.strictObject({
+  require: z.array(requirementSchema).default([]),
+  vacuous: z
+    .enum(['fail', 'warn'])
+    .default('fail')
+    .describe('A passing test that recorded no fault evidence: fail the gate, or only warn.'),
+  planned: z
+    .enum(['allow', 'fail'])
+    .default('allow')
+    .describe('Issues with status "planned" may stay uncovered (allow) or fail the gate.'),
+  notRun: z
+    .enum(['fail', 'allow'])
+    .default('fail')
+    .describe('A required cell whose layer could not run (e.g. no container runtime).'),
+});
+
+export const issueSchema = z.strictObject({
+  id: issueId.describe('Stable id, used as the vitest tag that links tests to this issue.'),
+  ref: z.union([z.string(), z.number()]).optional().describe('The team\'s own numbering, e.g. "2.1".'),
+  title: z.string().min(1),
+  severity,
+  tags: z.array(z.string().min(1)).default([]),
+  status: z.enum(['active', 'planned']).default('active'),
+  layers: z.array(layerId).optional().describe('Layers this issue must be covered in, in addition to the policy.'),
+  notes: z.string().optional(),
+});
+
+export const matrixSchema = z.strictObject({
+  version: z.literal(1, { error: () => 'version must be 1' }),
+  system: z.string().min(1).describe('The system under test.'),
+  layers: z.record(layerId, layerSchema).refine((l) => Object.keys(l).length > 0, 'at least one layer is needed'),
+  policy: policySchema.default({ require: [], vacuous: 'fail', planned: 'allow', notRun: 'fail' }),
+  issues: z.array(issueSchema).min(1, 'at least one issue is needed'),
+});
+
+export type Severity = (typeof severities)[number];
+export type Backend = (typeof backends)[number];
+export type MatrixInput = z.input<typeof matrixSchema>;
+export type Matrix = z.output<typeof matrixSchema>;
+export type Layer = z.output<typeof layerSchema>;
+export type Issue = z.output<typeof issueSchema>;
+export type Requirement = z.output<typeof requirementSchema>;
+export type Policy = z.output<typeof policySchema>;
+
+/** The JSON Schema editors use to complete matrix.yaml (checked in as matrix.schema.json). */
+export function matrixJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(matrixSchema, { io: 'input', target: 'draft-2020-12' }),
+    $id: 'https://faultline.dev/matrix.schema.json',
+    title: 'faultline coverage matrix',
+  };
+}
+
+/** Parses "5m" into milliseconds. */
+export function durationMs(text: string): number {
+  const m = DURATION.exec(text);
+  if (!m) throw new Error(`not a duration: ${JSON.stringify(text)}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}

@@ -1,0 +1,239 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileError, LayerResults, ProjectRun, TestRecord } from '@faultline/matrix';
+import { RESULTS_SCHEMA } from '@faultline/matrix';
+import { execaNode } from 'execa';
+import type { LayerPlan } from './plan.ts';
+import type { ProgressSink } from './progress.ts';
+import { toolVersions } from './versions.ts';
+import type { WorkerJob, WorkerMessage } from './worker-protocol.ts';
+
+const workerFile = fileURLToPath(new URL('./vitest-worker.ts', import.meta.url));
+
+export interface ExecuteOptions {
+  root: string;
+  matrixFile: string;
+  seed: number;
+  issue?: string;
+  shard?: { index: number; count: number };
+  /** Layer-3 backend asked for on the command line (overrides env and matrix). */
+  backend?: string;
+  progress: ProgressSink;
+  /** Directory for per-layer scratch files (capabilities reported by libraries). */
+  runDir: string;
+}
+
+interface ProjectOutcome {
+  run: ProjectRun;
+  tests: TestRecord[];
+  errors: FileError[];
+}
+
+function readCapabilities(dir: string): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
+  let text = '';
+  try {
+    text = readFileSync(join(dir, 'capabilities.ndjson'), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const { key, value } = JSON.parse(line) as { key: string; value: string | boolean };
+      out[key] = value;
+    } catch {
+      // A torn line from a killed worker carries nothing we can trust.
+    }
+  }
+  return out;
+}
+
+async function runProject(
+  plan: LayerPlan,
+  project: LayerPlan['projects'][number],
+  options: ExecuteOptions,
+  deadline: number,
+  layerRunDir: string,
+): Promise<ProjectOutcome> {
+  const started = Date.now();
+  const tests: TestRecord[] = [];
+  const errors: FileError[] = [];
+  const running = new Set<string>();
+  const job: WorkerJob = {
+    project: project.name,
+    dir: project.dir,
+    root: options.root,
+    seed: options.seed,
+    ...(options.issue ? { issue: options.issue } : {}),
+    ...(options.shard ? { shard: `${options.shard.index}/${options.shard.count}` } : {}),
+  };
+  const backend = options.backend ?? process.env.FAULTLINE_L3_BACKEND ?? plan.backend;
+  const child = execaNode(workerFile, [], {
+    cwd: project.dir,
+    detached: true, // own process group: a timeout kills vitest and every test worker under it
+    reject: false,
+    stdout: 'inherit',
+    stderr: ['pipe', 'inherit'],
+    maxBuffer: 1024 * 1024,
+    env: {
+      FAULTLINE_WORKER_JOB: JSON.stringify(job),
+      FAULTLINE_SEED: String(options.seed),
+      FAULTLINE_LAYER: plan.layer,
+      FAULTLINE_MATRIX: options.matrixFile,
+      FAULTLINE_ROOT: options.root,
+      FAULTLINE_RUN_DIR: layerRunDir,
+      ...(backend ? { FAULTLINE_L3_BACKEND: backend } : {}),
+    },
+  });
+  let done: { exitCode: number } | undefined;
+  let fatal: string | undefined;
+  const onMessage = (message: WorkerMessage) => {
+    switch (message.type) {
+      case 'module-start':
+        running.add(message.file);
+        break;
+      case 'module-end':
+        running.delete(message.file);
+        break;
+      case 'test':
+        tests.push(message.test);
+        break;
+      case 'file-error':
+        errors.push(message.error);
+        break;
+      case 'done':
+        done = { exitCode: message.exitCode };
+        break;
+      case 'fatal':
+        fatal = message.message;
+        break;
+      default:
+        break;
+    }
+    options.progress.event(plan.layer, project.name, message);
+  };
+  const messages = (async () => {
+    for await (const message of child.getEachMessage()) onMessage(message as unknown as WorkerMessage);
+  })().catch(() => {
+    // The IPC channel breaks when the worker is killed; results so far are kept.
+  });
+
+  let timedOut = false;
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    },
+    Math.max(0, deadline - Date.now()),
+  );
+  const result = await child;
+  clearTimeout(timer);
+  await messages;
+
+  let outcome: ProjectRun['outcome'] = 'completed';
+  let reason: string | undefined;
+  const timeoutText = `${Math.round(plan.timeoutMs / 1000)}s`;
+  if (timedOut) {
+    outcome = 'timeout';
+    reason = `killed at the layer timeout (${timeoutText})`;
+    for (const file of running) {
+      errors.push({ project: project.name, file, kind: 'timeout', message: `${reason} while this file was running` });
+    }
+    if (running.size === 0) {
+      errors.push({ project: project.name, file: project.relDir, kind: 'timeout', message: reason });
+    }
+  } else if (fatal !== undefined || !done) {
+    outcome = 'crashed';
+    const stderr = String(result.stderr ?? '').slice(-4000);
+    reason = fatal ?? `vitest worker exited (${result.signal ?? `code ${result.exitCode}`}) before finishing`;
+    errors.push({
+      project: project.name,
+      file: project.relDir,
+      kind: 'crash',
+      message: stderr ? `${reason}\n${stderr}` : reason,
+    });
+  }
+  return {
+    run: {
+      name: project.name,
+      dir: project.relDir,
+      tests: tests.length,
+      durationMs: Date.now() - started,
+      outcome,
+      ...(reason ? { reason } : {}),
+    },
+    tests,
+    errors,
+  };
+}
+
+/** Runs every project of one layer, in order, within the layer's timeout. */
+export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Promise<LayerResults> {
+  const startedAt = new Date();
+  const deadline = startedAt.getTime() + plan.timeoutMs;
+  const layerRunDir = join(options.runDir, plan.layer);
+  rmSync(layerRunDir, { recursive: true, force: true });
+  mkdirSync(layerRunDir, { recursive: true });
+  options.progress.layerStart(plan);
+
+  const projects: ProjectRun[] = [];
+  const tests: TestRecord[] = [];
+  const errors: FileError[] = [];
+  for (const project of plan.projects) {
+    if (Date.now() >= deadline) {
+      projects.push({
+        name: project.name,
+        dir: project.relDir,
+        tests: 0,
+        durationMs: 0,
+        outcome: 'not-run',
+        reason: 'layer timeout reached before this project started',
+      });
+      errors.push({
+        project: project.name,
+        file: project.relDir,
+        kind: 'timeout',
+        message: 'not started: layer timeout',
+      });
+      continue;
+    }
+    const outcome = await runProject(plan, project, options, deadline, layerRunDir);
+    projects.push(outcome.run);
+    tests.push(...outcome.tests);
+    errors.push(...outcome.errors);
+  }
+
+  const capabilities = readCapabilities(layerRunDir);
+  const endedAt = new Date();
+  const backend = typeof capabilities.backend === 'string' ? capabilities.backend : undefined;
+  const notRun = typeof capabilities.notRun === 'string' ? capabilities.notRun : undefined;
+  const results: LayerResults = {
+    schema: RESULTS_SCHEMA,
+    layer: plan.layer,
+    ...(options.shard ? { shard: options.shard } : {}),
+    run: {
+      seed: options.seed,
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      durationMs: endedAt.getTime() - startedAt.getTime(),
+      ...(backend ? { backend } : {}),
+      ...(notRun ? { notRun } : {}),
+      capabilities,
+      versions: toolVersions(),
+      ...(options.issue ? { issueFilter: options.issue } : {}),
+      host: hostname(),
+    },
+    projects,
+    tests: tests.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.id.localeCompare(b.id)),
+    errors,
+  };
+  options.progress.layerEnd(plan, results);
+  return results;
+}

@@ -1,0 +1,71 @@
+import { join, relative, resolve } from 'node:path';
+import {
+  type Cell,
+  type Coverage,
+  computeCoverage,
+  gate,
+  type LayerResults,
+  type LoadedMatrix,
+  type Verdict,
+} from '@faultline/matrix';
+import { writeFileAtomic } from './atomic.ts';
+import { matrixReport } from './reports/json.ts';
+import { layerJUnit, matrixJUnit } from './reports/junit.ts';
+import { matrixMarkdown } from './reports/markdown.ts';
+
+export interface GateOptions {
+  /** Layers to gate (default: every layer of the matrix). */
+  layers?: readonly string[];
+  /** Where reports go; default `reports` beside matrix.yaml. */
+  outDir?: string;
+}
+
+export interface GateOutcome {
+  coverage: Coverage;
+  verdict: Verdict;
+  /** Files written, workspace-relative. */
+  written: string[];
+}
+
+/** Which cells are <failure>s in matrix.xml: exactly those the verdict names. */
+function failingCell(verdict: Verdict): (cell: Cell) => boolean {
+  const failing = new Set(verdict.failures.filter((f) => f.issue).map((f) => `${f.issue}\u0000${f.layer}`));
+  return (cell) => failing.has(`${cell.issue}\u0000${cell.layer}`);
+}
+
+/** Computes coverage and the verdict, and writes every report (each file atomically). */
+export function gateAndReport(
+  loaded: LoadedMatrix,
+  runs: readonly LayerResults[],
+  options: GateOptions = {},
+): GateOutcome {
+  const root = resolve(loaded.file, '..');
+  const outDir = resolve(options.outDir ?? join(root, 'reports'));
+  const { matrix } = loaded;
+  const coverage = computeCoverage(matrix, runs, options.layers ? { layers: options.layers } : {});
+  const verdict = gate(coverage, matrix.policy);
+  const written: string[] = [];
+  const write = (rel: string, content: string) => {
+    const file = join(outDir, rel);
+    writeFileAtomic(file, content);
+    written.push(relative(process.cwd(), file) || file);
+  };
+
+  const matrixFile = relative(root, resolve(loaded.file)).split('\\').join('/');
+  const issueIndex = new Map(matrix.issues.map((issue, i) => [issue, i]));
+  for (const layer of coverage.layers) {
+    const layerRuns = runs.filter((r) => r.layer === layer);
+    if (layerRuns.length) write(`junit/${layer}.xml`, layerJUnit(matrix, layerRuns));
+  }
+  write(
+    'junit/matrix.xml',
+    matrixJUnit(matrix, coverage, {
+      matrixFile,
+      issueLine: (issue) => loaded.locate(['issues', issueIndex.get(issue) ?? 0]).line,
+      failing: failingCell(verdict),
+    }),
+  );
+  write('matrix.md', matrixMarkdown(matrix, coverage, verdict, runs));
+  write('matrix.json', `${JSON.stringify(matrixReport(matrix, coverage, verdict, runs), null, 2)}\n`);
+  return { coverage, verdict, written };
+}

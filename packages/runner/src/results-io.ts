@@ -1,0 +1,60 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LayerResults, MatrixError, type Problem, RESULTS_SCHEMA } from '@faultline/matrix';
+import { writeFileAtomic } from './atomic.ts';
+
+/** `.faultline/results/<layer>.json`, or `<layer>.<i>of<n>.json` for a shard. */
+export function resultsFileName(layer: string, shard?: { index: number; count: number }): string {
+  return shard ? `${layer}.${shard.index}of${shard.count}.json` : `${layer}.json`;
+}
+
+export function writeResults(dir: string, results: LayerResults): string {
+  const file = join(dir, resultsFileName(results.layer, results.shard));
+  writeFileAtomic(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
+function jsonProblem(file: string, text: string, error: Error): Problem {
+  // V8 reports "... in JSON at position N (line L column C)" in recent versions.
+  const lc = /line (\d+) column (\d+)/.exec(error.message);
+  if (lc) return { file, line: Number(lc[1]), col: Number(lc[2]), message: `invalid JSON: ${error.message}` };
+  const pos = /position (\d+)/.exec(error.message);
+  let line = 1;
+  let col = 1;
+  if (pos) {
+    const before = text.slice(0, Number(pos[1]));
+    line = before.split('\n').length;
+    col = before.length - before.lastIndexOf('\n');
+  }
+  return { file, line, col, message: `invalid JSON: ${error.message}` };
+}
+
+/** Reads one results file, refusing anything that is not faultline results of this version. */
+export function readResultsFile(file: string): LayerResults {
+  const text = readFileSync(file, 'utf8');
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new MatrixError([jsonProblem(file, text, error as Error)]);
+  }
+  const r = data as Partial<LayerResults>;
+  if (!r || typeof r !== 'object' || r.schema !== RESULTS_SCHEMA) {
+    throw new MatrixError([
+      { file, line: 1, col: 1, message: `not a faultline results file (expected "schema": "${RESULTS_SCHEMA}")` },
+    ]);
+  }
+  if (typeof r.layer !== 'string' || !Array.isArray(r.tests) || !Array.isArray(r.projects) || !r.run) {
+    throw new MatrixError([{ file, line: 1, col: 1, message: 'results file lacks layer, run, projects or tests' }]);
+  }
+  return { ...r, errors: r.errors ?? [] } as LayerResults;
+}
+
+/** Every results file in a directory (all layers, all shards), in name order. */
+export function readResultsDir(dir: string): LayerResults[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => readResultsFile(join(dir, f)));
+}
