@@ -11,7 +11,7 @@ export type { MatrixReport } from './reports/json.ts';
 export { MATRIX_REPORT_SCHEMA, matrixReport } from './reports/json.ts';
 export { layerJUnit, matrixJUnit } from './reports/junit.ts';
 export { matrixMarkdown, stateIcon, stateOrder } from './reports/markdown.ts';
-export { xmlText } from './reports/xml-text.ts';
+export { xmlCdata, xmlText } from './reports/xml-text.ts';
 export { readResultsDir, readResultsFile, resultsFileName, writeResults } from './results-io.ts';
 export type { RunOptions, RunOutcome } from './run.ts';
 export { newSeed, runLayers } from './run.ts';

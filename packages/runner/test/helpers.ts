@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../cli/src/main.ts';
+
+export const demo = join(import.meta.dirname, 'fixtures', 'demo');
+
+/** Runs the faultline CLI in-process on the demo workspace with results and reports in a temp dir. */
+export async function faultline(args: string[], env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-runner-'));
+  let out = '';
+  let err = '';
+  const stream = (append: (s: string) => void) =>
+    Object.assign(
+      new Writable({
+        write(chunk, _enc, cb) {
+          append(String(chunk));
+          cb();
+        },
+      }),
+      { isTTY: false },
+    ) as unknown as NodeJS.WriteStream;
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const gates = args[0] === 'gate' || args[0] === 'report' || args.includes('--gate');
+    const extra = [
+      ...(args.includes('--results') ? [] : ['--results', join(dir, 'results')]),
+      ...(gates ? ['--out', join(dir, 'reports')] : []),
+    ];
+    const code = await main([...args, ...extra], {
+      out: stream((s) => {
+        out += s;
+      }),
+      err: stream((s) => {
+        err += s;
+      }),
+    });
+    return { code, out, err, dir };
+  } finally {
+    for (const k of Object.keys(env)) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
+}
+
+export function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LayerResults } from '@faultline/matrix';
+import { describe, expect, test } from 'vitest';
+import type { MatrixReport } from '../src/index.ts';
+import { demo, faultline, readJson } from './helpers.ts';
+
+const m = (name: string) => join(demo, name);
+
+describe('run → gate on a real vitest workspace', () => {
+  test('all required cells covered: gate passes, planned issue allowed, reports written', async () => {
+    const { code, dir, out } = await faultline(['run', '--matrix', m('matrix.yaml'), '--seed', '11', '--gate']);
+    expect(out).toContain('seed 11');
+    expect(code).toBe(0);
+    const l1 = readJson<LayerResults>(join(dir, 'results', 'l1.json'));
+    expect(l1.run.seed).toBe(11);
+    const retry = l1.tests.find((t) => t.tags.includes('retry'))!;
+    expect(retry.state).toBe('passed');
+    expect(retry.line).toBe(18);
+    expect(retry.evidence).toEqual([expect.objectContaining({ kind: 'demo', name: 'flaky-call', count: 2 })]);
+    const report = readJson<MatrixReport>(join(dir, 'reports', 'matrix.json'));
+    expect(report.verdict.passed).toBe(true);
+    expect(report.cells.find((c) => c.issue === 'future' && c.layer === 'l1')?.state).toBe('planned');
+    expect(report.cells.find((c) => c.issue === 'crash' && c.layer === 'l2')?.state).toBe('covered');
+  });
+
+  test('a passing test whose fault never fired makes its cell vacuous and fails the gate', async () => {
+    const { code, out } = await faultline(['run', '--matrix', m('matrix.yaml'), '--layer', 'l1', '--gate'], {
+      DEMO_MODE: 'vacuous',
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/retry × l1 is vacuous: 1 passing test recorded no fault evidence/);
+  });
+
+  test('a failing test fails its cell and the gate', async () => {
+    const { code, out } = await faultline(['run', '--matrix', m('matrix.yaml'), '--layer', 'l1', '--gate'], {
+      DEMO_MODE: 'failed',
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/retry × l1 failed: 1 of 1 tests failed/);
+  });
+
+  test('gating all layers after running only l1 reports l2 as not run', async () => {
+    const run = await faultline(['run', '--matrix', m('matrix.yaml'), '--layer', 'l1']);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('2 tests, 0 failed');
+    const results = join(run.dir, 'results');
+    const gated = await faultline(['gate', '--matrix', m('matrix.yaml'), '--results', results]);
+    expect(gated.code).toBe(1);
+    expect(gated.out).toContain('crash × l2 did not run: no results for layer l2');
+    const l1only = await faultline(['gate', '--matrix', m('matrix.yaml'), '--layer', 'l1', '--results', results]);
+    expect(l1only.code).toBe(0);
+  });
+
+  test('a tag no issue declares fails at collection (strictTags) and the gate reports the file', async () => {
+    const { code, out } = await faultline(['run', '--matrix', m('matrix-typo.yaml'), '--gate']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/typo\.test\.ts: load: .*retyr/);
+  });
+
+  test('a layer project that runs no tests fails the gate', async () => {
+    const { code, out } = await faultline(['run', '--matrix', m('matrix-empty.yaml'), '--gate']);
+    expect(code).toBe(1);
+    expect(out).toContain('project "demo-empty" of layer l1 ran no tests');
+  });
+
+  test('a hung test file is killed at the layer timeout; results before it are kept', async () => {
+    const started = Date.now();
+    const { code, dir, out } = await faultline(['run', '--matrix', m('matrix-hang.yaml'), '--gate']);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(code).toBe(1);
+    const l1 = readJson<LayerResults>(join(dir, 'results', 'l1.json'));
+    expect(l1.projects[0]?.outcome).toBe('timeout');
+    expect(l1.tests.map((t) => t.name)).toContain('finishes');
+    expect(l1.errors).toEqual([
+      expect.objectContaining({ kind: 'timeout', file: 'suites/demo-hang/test/hang.test.ts' }),
+    ]);
+    expect(out).toContain('killed at the layer timeout (4s)');
+    expect(existsSync(join(dir, 'results', 'l1.json.tmp'))).toBe(false);
+  }, 30_000);
+});
