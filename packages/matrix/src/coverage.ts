@@ -55,6 +55,12 @@ export interface Coverage {
 
 const EVIDENCE_PER_CELL = 50;
 
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 function cellTest(t: TestRecord): CellTest {
   return {
     id: t.id,
@@ -107,7 +113,7 @@ export function computeCoverage(
   const layers = Object.keys(matrix.layers).filter((l) => !options.layers || options.layers.includes(l));
   const issueIds = new Set(matrix.issues.map((i) => i.id));
   const byLayer = new Map<string, LayerResults[]>();
-  for (const r of results) byLayer.set(r.layer, [...(byLayer.get(r.layer) ?? []), r]);
+  for (const r of results) pushTo(byLayer, r.layer, r);
 
   const cells: Cell[] = [];
   const unknownTags = new Map<string, UnknownTag>();
@@ -123,8 +129,7 @@ export function computeCoverage(
       const issues = t.tags.filter((tag) => issueIds.has(tag));
       for (const tag of t.tags) {
         if (issueIds.has(tag)) {
-          const key = `${layer}\u0000${tag}`;
-          testsByLayerIssue.set(key, [...(testsByLayerIssue.get(key) ?? []), t]);
+          pushTo(testsByLayerIssue, `${layer}\u0000${tag}`, t);
         } else {
           const key = `${layer}\u0000${tag}`;
           const entry = unknownTags.get(key) ?? { tag, layer, tests: [] };
@@ -161,7 +166,10 @@ export function computeCoverage(
       const tests = testsByLayerIssue.get(`${layer}\u0000${issue.id}`) ?? [];
       let state: Pick<Cell, 'state' | 'reason'>;
       const notRun = runs.find((r) => r.run.notRun)?.run.notRun;
-      if (runs.length === 0) {
+      if (tests.length === 0 && isRequired && issue.status === 'planned') {
+        // Planned issues have no test yet: whether their layer ran or not, the cell is planned.
+        state = stateOf(issue, isRequired, tests);
+      } else if (runs.length === 0) {
         state = isRequired
           ? { state: 'not-run', reason: `no results for layer ${layer} (run \`faultline run --layer ${layer}\`)` }
           : { state: 'not-required' };
