@@ -1,7 +1,18 @@
-import { existsSync } from 'node:fs';
+import { existsSync, globSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { computeCoverage, type LoadedMatrix, loadMatrix, requiredLayers, type Verdict } from '@faultline/matrix';
-import { gateAndReport, lineProgress, planRun, readResultsDir, runLayers, ttyProgress } from '@faultline/runner';
+import {
+  gateAndReport,
+  lineProgress,
+  mergeResults,
+  planRun,
+  readResultsDir,
+  readResultsFile,
+  resultsFiles,
+  runLayers,
+  ttyProgress,
+  writeResults,
+} from '@faultline/runner';
 import { type CommandSpec, type Flags, integer, list, shard, UsageError } from './args.ts';
 import { doctor } from './doctor.ts';
 
@@ -193,6 +204,50 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
     },
     run(io, flags) {
       return gateCommand(io, load(flags), flags, false);
+    },
+  },
+  merge: {
+    summary: 'merge the results of shards and jobs into one results file per layer',
+    usage: 'faultline merge --from DIR[,DIR...] [--results DIR] [--allow-partial]',
+    options: {
+      ...matrixOption,
+      from: { type: 'string', help: 'directories searched (recursively) for results files; default the results dir' },
+      results: { type: 'string', help: 'where merged <layer>.json files go (default .faultline/results)' },
+      'allow-partial': { type: 'boolean', help: 'merge even when a shard is missing' },
+    },
+    run(io, flags) {
+      const loaded = load(flags);
+      const out = resultsDir(loaded, flags);
+      const dirs = list(flags.from)?.map((d) => resolve(d)) ?? [out];
+      const files = dirs.flatMap((dir) =>
+        existsSync(dir)
+          ? globSync('**/*.json', { cwd: dir })
+              .sort()
+              .map((f) => join(dir, f))
+          : [],
+      );
+      const inputs = files.map(readResultsFile);
+      if (inputs.length === 0) throw new UsageError(`no results files under ${dirs.join(', ')}`);
+      const { merged, problems } = mergeResults(inputs);
+      for (const p of problems) io.err.write(`faultline merge: ${p.message}\n`);
+      if (problems.some((p) => p.message.includes('missing')) && !flags['allow-partial']) {
+        io.err.write(
+          'faultline merge: refusing to merge an incomplete set of shards (pass --allow-partial to merge anyway)\n',
+        );
+        return 2;
+      }
+      // Shard files in the output directory are now inside the merged files: remove them so
+      // a later gate does not count their tests twice.
+      for (const file of resultsFiles(out)) {
+        if (/\.\d+of\d+\.json$/.test(file)) rmSync(file);
+      }
+      for (const r of merged) {
+        const file = writeResults(out, r);
+        io.out.write(
+          `${r.layer}: ${r.tests.length} tests from ${inputs.filter((x) => x.layer === r.layer).length} files -> ${file}\n`,
+        );
+      }
+      return 0;
     },
   },
   doctor: {

@@ -99,6 +99,8 @@ async function runProject(
         running.delete(message.file);
         break;
       case 'test':
+        // Under --issue, vitest reports the filtered-out tests as skipped; they were not asked for.
+        if (options.issue && !message.test.tags.includes(options.issue)) return;
         tests.push(message.test);
         break;
       case 'file-error':

@@ -1,6 +1,8 @@
 export { writeFileAtomic } from './atomic.ts';
 export type { ExecuteOptions } from './execute.ts';
 export { executeLayer } from './execute.ts';
+export type { MergeOutcome, MergeProblem } from './merge.ts';
+export { mergeResults } from './merge.ts';
 export type { LayerPlan, PlanOptions, RunPlan } from './plan.ts';
 export { planRun } from './plan.ts';
 export type { ProgressSink } from './progress.ts';
@@ -12,7 +14,7 @@ export { MATRIX_REPORT_SCHEMA, matrixReport } from './reports/json.ts';
 export { layerJUnit, matrixJUnit } from './reports/junit.ts';
 export { matrixMarkdown, stateIcon, stateOrder } from './reports/markdown.ts';
 export { xmlCdata, xmlText } from './reports/xml-text.ts';
-export { readResultsDir, readResultsFile, resultsFileName, writeResults } from './results-io.ts';
+export { readResultsDir, readResultsFile, resultsFileName, resultsFiles, writeResults } from './results-io.ts';
 export type { RunOptions, RunOutcome } from './run.ts';
 export { newSeed, runLayers } from './run.ts';
 export { toolVersions } from './versions.ts';

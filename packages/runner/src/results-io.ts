@@ -50,11 +50,16 @@ export function readResultsFile(file: string): LayerResults {
   return { ...r, errors: r.errors ?? [] } as LayerResults;
 }
 
-/** Every results file in a directory (all layers, all shards), in name order. */
-export function readResultsDir(dir: string): LayerResults[] {
+/** The results files in a directory (all layers, all shards), in name order. */
+export function resultsFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => readResultsFile(join(dir, f)));
+    .map((f) => join(dir, f));
+}
+
+/** Every results file in a directory (all layers, all shards), in name order. */
+export function readResultsDir(dir: string): LayerResults[] {
+  return resultsFiles(dir).map(readResultsFile);
 }

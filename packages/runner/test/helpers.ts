@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../cli/src/main.ts';
 
+const usesResults = ['run', 'gate', 'report', 'list', 'merge'];
+
 export const demo = join(import.meta.dirname, 'fixtures', 'demo');
 
 /** Runs the faultline CLI in-process on the demo workspace with results and reports in a temp dir. */
@@ -26,7 +28,9 @@ export async function faultline(args: string[], env: Record<string, string> = {}
   try {
     const gates = args[0] === 'gate' || args[0] === 'report' || args.includes('--gate');
     const extra = [
-      ...(args.includes('--results') ? [] : ['--results', join(dir, 'results')]),
+      ...(args.includes('--results') || !usesResults.includes(args[0] ?? '')
+        ? []
+        : ['--results', join(dir, 'results')]),
       ...(gates ? ['--out', join(dir, 'reports')] : []),
     ];
     const code = await main([...args, ...extra], {

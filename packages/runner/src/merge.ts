@@ -1,0 +1,101 @@
+import type { FileError, LayerResults, ProjectRun, TestRecord } from '@faultline/matrix';
+import { RESULTS_SCHEMA } from '@faultline/matrix';
+
+export interface MergeProblem {
+  layer: string;
+  message: string;
+}
+
+export interface MergeOutcome {
+  merged: LayerResults[];
+  /** Shards that are missing or disagree (different counts); merging still happened. */
+  problems: MergeProblem[];
+}
+
+const worse: Record<ProjectRun['outcome'], number> = { completed: 0, 'not-run': 1, timeout: 2, crashed: 3 };
+
+function mergeProjects(projects: ProjectRun[]): ProjectRun[] {
+  const byName = new Map<string, ProjectRun>();
+  for (const p of projects) {
+    const prev = byName.get(p.name);
+    if (!prev) {
+      byName.set(p.name, { ...p });
+      continue;
+    }
+    prev.tests += p.tests;
+    prev.durationMs += p.durationMs;
+    if (worse[p.outcome] > worse[prev.outcome]) {
+      prev.outcome = p.outcome;
+      if (p.reason) prev.reason = p.reason;
+    }
+  }
+  return [...byName.values()];
+}
+
+/**
+ * Folds the results of many shards and jobs into one result per layer. A test that appears
+ * in several inputs (a re-run job) keeps its last failing record if any, else its last one,
+ * so a re-run cannot hide a failure.
+ */
+export function mergeResults(inputs: readonly LayerResults[]): MergeOutcome {
+  const byLayer = new Map<string, LayerResults[]>();
+  for (const r of inputs) {
+    const list = byLayer.get(r.layer);
+    if (list) list.push(r);
+    else byLayer.set(r.layer, [r]);
+  }
+  const merged: LayerResults[] = [];
+  const problems: MergeProblem[] = [];
+  for (const [layer, runs] of byLayer) {
+    const counts = new Set(runs.filter((r) => r.shard).map((r) => r.shard!.count));
+    if (counts.size > 1) {
+      problems.push({ layer, message: `shards of ${layer} disagree on the shard count (${[...counts].join(', ')})` });
+    }
+    for (const count of counts) {
+      const have = new Set(runs.filter((r) => r.shard?.count === count).map((r) => r.shard!.index));
+      for (let i = 1; i <= count; i++) {
+        if (!have.has(i)) problems.push({ layer, message: `shard ${i}/${count} of ${layer} is missing` });
+      }
+    }
+    const seeds = [...new Set(runs.map((r) => r.run.seed))];
+    if (seeds.length > 1) {
+      problems.push({
+        layer,
+        message: `shards of ${layer} ran with different seeds (${seeds.join(', ')}); the first is kept`,
+      });
+    }
+    const tests = new Map<string, TestRecord>();
+    for (const t of runs.flatMap((r) => r.tests)) {
+      const prev = tests.get(t.id);
+      if (!prev || t.state === 'failed' || prev.state !== 'failed') tests.set(t.id, t);
+    }
+    const errors: FileError[] = runs.flatMap((r) => r.errors);
+    const starts = runs.map((r) => Date.parse(r.run.startedAt)).filter(Number.isFinite);
+    const ends = runs.map((r) => Date.parse(r.run.endedAt)).filter(Number.isFinite);
+    const first = runs[0]!;
+    const backends = [...new Set(runs.map((r) => r.run.backend).filter((b): b is string => Boolean(b)))];
+    const notRun = runs.find((r) => r.run.notRun)?.run.notRun;
+    const startedAt = starts.length ? new Date(Math.min(...starts)).toISOString() : first.run.startedAt;
+    const endedAt = ends.length ? new Date(Math.max(...ends)).toISOString() : first.run.endedAt;
+    merged.push({
+      schema: RESULTS_SCHEMA,
+      layer,
+      run: {
+        ...first.run,
+        startedAt,
+        endedAt,
+        durationMs: Date.parse(endedAt) - Date.parse(startedAt) || first.run.durationMs,
+        capabilities: Object.assign({}, ...runs.map((r) => r.run.capabilities)),
+        ...(backends.length ? { backend: backends.join('+') } : {}),
+        ...(notRun ? { notRun } : {}),
+        host: [...new Set(runs.map((r) => r.run.host).filter(Boolean))].join(','),
+      },
+      projects: mergeProjects(runs.flatMap((r) => r.projects)),
+      tests: [...tests.values()].sort(
+        (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.id.localeCompare(b.id),
+      ),
+      errors,
+    });
+  }
+  return { merged, problems };
+}
