@@ -59,7 +59,7 @@ function printVerdict(io: Io, verdict: Verdict, written: string[]): void {
 function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolean): number {
   const layers = checkLayers(loaded, list(flags.layer));
   const runs = readResultsDir(resultsDir(loaded, flags)).filter((r) => !layers || layers.includes(r.layer));
-  const { coverage, verdict, written } = gateAndReport(loaded, runs, {
+  const { coverage, verdict, written, annotations } = gateAndReport(loaded, runs, {
     ...(layers ? { layers } : {}),
     ...(typeof flags.out === 'string' ? { outDir: flags.out } : {}),
   });
@@ -68,6 +68,7 @@ function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolea
     `matrix ${loaded.matrix.system}: ${c.covered} covered, ${c.failed} failed, ${c.vacuous} vacuous, ${c['not-run']} not run, ${c.missing} missing, ${c.planned} planned\n`,
   );
   printVerdict(io, verdict, written);
+  if (process.env.GITHUB_ACTIONS === 'true') for (const a of annotations) io.out.write(`${a}\n`);
   io.out.write(`gate: ${verdict.passed ? 'passed' : 'FAILED'}\n`);
   return enforce && !verdict.passed ? 1 : 0;
 }

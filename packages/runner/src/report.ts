@@ -9,6 +9,7 @@ import {
   type Verdict,
 } from '@faultline/matrix';
 import { writeFileAtomic } from './atomic.ts';
+import { githubAnnotations } from './reports/annotations.ts';
 import { matrixReport } from './reports/json.ts';
 import { layerJUnit, matrixJUnit } from './reports/junit.ts';
 import { matrixMarkdown } from './reports/markdown.ts';
@@ -23,6 +24,8 @@ export interface GateOptions {
 export interface GateOutcome {
   coverage: Coverage;
   verdict: Verdict;
+  /** GitHub workflow commands annotating the verdict (print them when running in Actions). */
+  annotations: string[];
   /** Files written, workspace-relative. */
   written: string[];
 }
@@ -67,5 +70,10 @@ export function gateAndReport(
   );
   write('matrix.md', matrixMarkdown(matrix, coverage, verdict, runs));
   write('matrix.json', `${JSON.stringify(matrixReport(matrix, coverage, verdict, runs), null, 2)}\n`);
-  return { coverage, verdict, written };
+  const annotations = githubAnnotations(verdict, {
+    coverage,
+    matrixFile,
+    issueLine: (id) => loaded.locate(['issues', matrix.issues.findIndex((i) => i.id === id)]).line,
+  });
+  return { coverage, verdict, written, annotations };
 }
