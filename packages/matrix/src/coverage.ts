@@ -127,7 +127,7 @@ export function computeCoverage(
     const tests = runs.flatMap((r) => r.tests);
     for (const t of tests) {
       const issues = t.tags.filter((tag) => issueIds.has(tag));
-      for (const tag of t.tags) {
+      for (const tag of new Set(t.tags)) {
         if (issueIds.has(tag)) {
           pushTo(testsByLayerIssue, `${layer}\u0000${tag}`, t);
         } else {

@@ -47,7 +47,13 @@ function parseMatrixWithSource(text: string, file: string): LoadedMatrix {
     return { file, line: pos.line, col: pos.col };
   };
 
-  const problems: Problem[] = doc.errors.map((e) => ({ ...at(e.pos[0]), message: yamlMessage(e.message) }));
+  const problems: Problem[] = doc.errors.map((e) => {
+    // Errors about indentation start at the line's leading spaces; point at the node instead.
+    let offset = e.pos[0];
+    while (text[offset] === ' ') offset++;
+    const key = e.code === 'DUPLICATE_KEY' ? duplicateKeyAt(doc, e.pos[0]) : undefined;
+    return { ...at(offset), message: key === undefined ? yamlMessage(e.message) : `duplicate key "${key}"` };
+  });
   if (problems.length) throw new MatrixError(problems);
   if (doc.contents === null) throw new MatrixError([{ ...at(0), message: 'the file is empty: expected a mapping' }]);
 
@@ -75,6 +81,21 @@ function parseMatrixWithSource(text: string, file: string): LoadedMatrix {
   const semantic = checkSemantics(parsed.data, (path) => nodeAt(doc.contents, path)?.range?.[0], at);
   if (semantic.length) throw new MatrixError(semantic);
   return { matrix: parsed.data, file, locate: (path) => at(deepestNode(doc.contents, path)?.range?.[0]) };
+}
+
+/** The text of the mapping key whose node starts at `offset` (the yaml package's DUPLICATE_KEY position). */
+function duplicateKeyAt(doc: ReturnType<typeof parseDocument>, offset: number): string | undefined {
+  let found: string | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+        found = String(pair.key.value);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function yamlMessage(message: string): string {
@@ -121,8 +142,43 @@ export function formatPath(path: readonly PathKey[]): string {
   return out || '(top level)';
 }
 
-function locateSchemaIssue(issue: z.core.$ZodIssue, root: unknown, at: At): Problem {
+/**
+ * A union that failed every option reports only "Invalid input"; report instead the option that
+ * got furthest into the value (e.g. `severity: [critical, severe]` fails the list option at [1]).
+ */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue | undefined {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return undefined;
+  const score = (branch: z.core.$ZodIssue[]) => {
+    const depth = Math.max(...branch.map((i) => i.path.length));
+    const typeOnly = branch.every((i) => i.code === 'invalid_type' && i.path.length === 0);
+    return depth * 2 + (typeOnly ? 0 : 1);
+  };
+  const branches = issue.errors.filter((b) => b.length > 0);
+  const best = branches.reduce<z.core.$ZodIssue[] | undefined>(
+    (a, b) => (a && score(a) >= score(b) ? a : b),
+    undefined,
+  );
+  if (!best) return undefined;
+  if (score(best) === 0) {
+    // Every option wanted another type: say which ones.
+    const expected = branches.flatMap((b) => (b[0]?.code === 'invalid_type' ? [b[0].expected] : []));
+    return { ...issue, message: `Invalid input: expected ${expected.join(' or ')}` };
+  }
+  const first = best[0]!;
+  return { ...first, path: [...issue.path, ...first.path] } as z.core.$ZodIssue;
+}
+
+function locateSchemaIssue(original: z.core.$ZodIssue, root: unknown, at: At): Problem {
+  const issue = unionBranch(original) ?? original;
   const path = issue.path;
+  if (issue.code === 'invalid_key' && path.length) {
+    // A record key that breaks its pattern (e.g. layer "L1"): point at the key, give the key's rule.
+    const parentPath = path.slice(0, -1);
+    const key = String(path[path.length - 1]);
+    const node = keyNode(root, parentPath, key) ?? deepestNode(root, path);
+    const why = issue.issues[0]?.message ?? issue.message;
+    return { ...at(node?.range?.[0]), message: `${formatPath(parentPath)}: invalid key "${key}": ${why}` };
+  }
   if (issue.code === 'unrecognized_keys') {
     const node = keyNode(root, path, issue.keys[0] ?? '') ?? deepestNode(root, path);
     const where = path.length ? ` in ${formatPath(path)}` : '';
@@ -132,7 +188,8 @@ function locateSchemaIssue(issue: z.core.$ZodIssue, root: unknown, at: At): Prob
     };
   }
   const exists = nodeAt(root, path) !== undefined;
-  if (!exists && issue.code === 'invalid_type' && path.length) {
+  // Whatever zod calls it (a missing literal or enum is "invalid_value"), an absent key is missing.
+  if (!exists && path.length && isMap(nodeAt(root, path.slice(0, -1)))) {
     const parent = deepestNode(root, path.slice(0, -1));
     const key = String(path[path.length - 1]);
     return { ...at(parent?.range?.[0]), message: `${formatPath(path.slice(0, -1))}: missing required key "${key}"` };

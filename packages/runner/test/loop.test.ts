@@ -67,7 +67,7 @@ describe('run → gate on a real vitest workspace', () => {
   test('a hung test file is killed at the layer timeout; results before it are kept', async () => {
     const started = Date.now();
     const { code, dir, out } = await faultline(['run', '--matrix', m('matrix-hang.yaml'), '--gate']);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(Date.now() - started).toBeLessThan(40_000);
     expect(code).toBe(1);
     const l1 = readJson<LayerResults>(join(dir, 'results', 'l1.json'));
     expect(l1.projects[0]?.outcome).toBe('timeout');
@@ -75,7 +75,7 @@ describe('run → gate on a real vitest workspace', () => {
     expect(l1.errors).toEqual([
       expect.objectContaining({ kind: 'timeout', file: 'suites/demo-hang/test/hang.test.ts' }),
     ]);
-    expect(out).toContain('killed at the layer timeout (4s)');
+    expect(out).toContain('killed at the layer timeout (10s)');
     expect(existsSync(join(dir, 'results', 'l1.json.tmp'))).toBe(false);
-  }, 30_000);
+  }, 60_000);
 });
