@@ -51,14 +51,18 @@ function synthetic(dir: string): string {
       durationMs: 12,
       retryCount: 0,
       flaky: false,
-      evidence: t % 13 === 0 ? [] : [{ kind: 'failpoint', name: `fp-${t}`, detail: 'fired return(1)', count: 3, at: 0 }],
-      errors: t % 97 === 0 ? [{ message: 'expected 1 to be 2', stack: 'Error: expected 1 to be 2\n    at x.ts:1:1' }] : [],
+      evidence:
+        t % 13 === 0 ? [] : [{ kind: 'failpoint', name: `fp-${t}`, detail: 'fired return(1)', count: 3, at: 0 }],
+      errors:
+        t % 97 === 0 ? [{ message: 'expected 1 to be 2', stack: 'Error: expected 1 to be 2\n    at x.ts:1:1' }] : [],
     }));
     const results: LayerResults = {
       schema: 'faultline/results@1',
       layer,
       run: { seed: 1, startedAt: '', endedAt: '', durationMs: 1, capabilities: {}, versions: {} },
-      projects: [{ name: `p${li + 1}`, dir: `suites/${layer}`, tests: tests.length, durationMs: 1, outcome: 'completed' }],
+      projects: [
+        { name: `p${li + 1}`, dir: `suites/${layer}`, tests: tests.length, durationMs: 1, outcome: 'completed' },
+      ],
       tests,
       errors: [],
     };

@@ -20,7 +20,8 @@ function time(cmd: string, args: string[], cwd: string, env: Record<string, stri
 export default async function runOverhead(): Promise<BenchFigure[]> {
   // The real l1 suite when it has tests; the runner's demo workspace otherwise.
   const suite = join(root, 'suites', 'l1');
-  const hasSuite = existsSync(join(suite, 'test')) && readdirSync(join(suite, 'test')).some((f) => f.endsWith('.test.ts'));
+  const hasSuite =
+    existsSync(join(suite, 'test')) && readdirSync(join(suite, 'test')).some((f) => f.endsWith('.test.ts'));
   const matrix = hasSuite ? join(root, 'matrix.yaml') : join(root, 'packages/runner/test/fixtures/demo/matrix.yaml');
   const project = hasSuite ? suite : join(root, 'packages/runner/test/fixtures/demo/suites/demo-l1');
   const results = mkdtempSync(join(tmpdir(), 'faultline-run-bench-'));

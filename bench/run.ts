@@ -19,11 +19,11 @@ for (const file of scripts) {
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
-console.log('| script | figure | baseline | subject | ratio | budget |');
-console.log('|---|---|---|---|---|---|');
+console.log('| script | figure | baseline | subject | ratio | budget | note |');
+console.log('|---|---|---|---|---|---|---|');
 for (const f of all) {
   const budget = f.budget ? `${f.budget} ${f.ok === false ? 'MISSED' : 'met'}` : '';
   console.log(
-    `| ${f.script} | ${f.name} | ${f.baseline.label}: ${fmt(f.baseline.value)} ${f.unit} | ${f.subject.label}: ${fmt(f.subject.value)} ${f.unit} | ${f.ratio.toFixed(2)}x | ${budget} |`,
+    `| ${f.script} | ${f.name} | ${f.baseline.label}: ${fmt(f.baseline.value)} ${f.unit} | ${f.subject.label}: ${fmt(f.subject.value)} ${f.unit} | ${f.ratio.toFixed(2)}x | ${budget} | ${f.note ?? ''} |`,
   );
 }

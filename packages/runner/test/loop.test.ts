@@ -79,3 +79,15 @@ describe('run → gate on a real vitest workspace', () => {
     expect(existsSync(join(dir, 'results', 'l1.json.tmp'))).toBe(false);
   }, 60_000);
 });
+
+describe('evidence attribution', () => {
+  test('concurrent tests in one file keep their evidence apart (aroundEach + AsyncLocalStorage)', async () => {
+    const { code, dir } = await faultline(['run', '--matrix', m('matrix-concurrent.yaml')]);
+    expect(code).toBe(0);
+    const l1 = readJson<LayerResults>(join(dir, 'results', 'l1.json'));
+    for (const name of ['first', 'second']) {
+      const t = l1.tests.find((x) => x.name === name)!;
+      expect(t.evidence).toEqual([expect.objectContaining({ name, count: 3 })]);
+    }
+  });
+});

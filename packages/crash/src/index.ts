@@ -1,0 +1,44 @@
+// @faultline/crash: the layer-2 fork-kill harness. This file is the whole public surface.
+
+export type { JournalContents } from './journal.ts';
+export { Journal, journalLength, lastValue, maxValue, openJournal, readJournal } from './journal.ts';
+export type {
+  KilledWorker,
+  KillSignal,
+  KillTiming,
+  KillWaveOptions,
+  KillWaveResult,
+  ProgressFn,
+  RunWavesOptions,
+  WavesReport,
+} from './kill-wave.ts';
+export { assertNoViolations, killWave, runWaves, waveDelayMs } from './kill-wave.ts';
+export type { LatencySummary } from './latency.ts';
+export { LatencyRecorder } from './latency.ts';
+export type { Orphan, OrphanCheckOptions } from './orphans.ts';
+export { assertNoOrphans, findOrphans, installOrphanGuard, killOrphans } from './orphans.ts';
+export type { Rng } from './prng.ts';
+export { createRng, DEFAULT_SEED, deriveSeed, SEED_ENV, seedFromEnv } from './prng.ts';
+export type { ProcStat } from './process-table.ts';
+export { isProcessAlive, listProcesses, readProcStat } from './process-table.ts';
+export type { LineWaitOptions, WaitOptions } from './ready.ts';
+export { WaitTimeoutError, waitFor, waitForLine, waitForPort, waitForSocket } from './ready.ts';
+export type { LimitedProcess, LimitedSpawnOptions, LimitPair, ProcLimits, RlimitMethod } from './rlimit.ts';
+export { applyRlimits, posixAvailable, readProcLimits, rlimitPreloadPath, spawnLimited } from './rlimit.ts';
+export type { RlimitResource, Rlimits, RlimitValue } from './rlimit-spec.ts';
+export { RLIMITS_ENV } from './rlimit-spec.ts';
+export type { RssReport } from './rss.ts';
+export { pageSize, readRss, sampleRss } from './rss.ts';
+export type {
+  DoubleSignalOptions,
+  DoubleSignalResult,
+  ExitWaitOptions,
+  ExpectedExit,
+  SendSignalOptions,
+} from './signals.ts';
+export { doubleSignal, expectExit, sendSignal, waitForExit } from './signals.ts';
+export type { ExitInfo, NodeSpawnOptions, OutputStream, SpawnOptions } from './spawn.ts';
+export { describeExit, ManagedProcess, spawnNode, spawnProcess, spawnSelf } from './spawn.ts';
+export type { DurabilityInput, StoredValue, Violation, ViolationKind } from './verify.ts';
+export { checkDurability, readJsonNumber } from './verify.ts';
+export { isWorker, runWorker, WORKER_ENV, WORKER_FLAG, workerArgs, workerInvocation, workerRole } from './worker.ts';

@@ -1,0 +1,227 @@
+// Kill waves: let a set of workers run until they have provably done work, then signal them all
+// at once (at a seeded random moment or after observed progress), reap them, and record evidence.
+// The vacuity guard refuses a wave that would prove nothing: a worker that already died, or no
+// worker with any progress.
+import { recordFault } from '@faultline/evidence';
+import { createRng, deriveSeed, seedFromEnv } from './prng.ts';
+import type { ExitInfo, ManagedProcess } from './spawn.ts';
+import type { Violation } from './verify.ts';
+
+export type KillSignal = 'SIGKILL' | 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGABRT';
+
+export type KillTiming =
+  /** Once any worker's progress reaches `progress` (default 1), hold `observeMs` (default 200) so the others catch up, then kill. */
+  | { afterProgress?: number; observeMs?: number }
+  /** Once any worker made progress, wait a seeded random delay in [min, max] ms, then kill. */
+  | { randomMs: readonly [number, number] };
+
+/** Progress of worker `index` (e.g. its journal line count); 0 means "nothing done yet". */
+export type ProgressFn = (index: number, worker: ManagedProcess, wave: number) => number;
+
+export interface KillWaveOptions {
+  workers: readonly ManagedProcess[];
+  progress: ProgressFn;
+  /** How progress reads in evidence: "pid 42 got SIGKILL after <label> 118". Default "journal line". */
+  progressLabel?: string;
+  when?: KillTiming;
+  /** Default SIGKILL. */
+  signal?: KillSignal;
+  /** Signal the whole process group (default) or only the worker process. */
+  target?: 'group' | 'process';
+  /** Default: FAULTLINE_SEED (see seedFromEnv). The wave's delay is derived from (seed, wave). */
+  seed?: number;
+  /** Wave number for messages, evidence and seed derivation. Default 1. */
+  wave?: number;
+  /** Bound on waiting for the first progress. Default 20 000 ms (CI runners can be slow to start Node). */
+  progressTimeoutMs?: number;
+  /** Bound on waiting for every worker to exit after the signal. Default 10 000 ms. */
+  exitTimeoutMs?: number;
+  /** Progress poll period. Default 25 ms. */
+  pollMs?: number;
+}
+
+export interface KilledWorker {
+  name: string;
+  pid: number;
+  /** Progress read right before the signal was sent. */
+  progressAtSignal: number;
+  /** Progress read after the worker was reaped (what it really got done). */
+  progress: number;
+  exit: ExitInfo;
+}
+
+export interface KillWaveResult {
+  wave: number;
+  signal: KillSignal;
+  seed: number;
+  /** Time from first observed progress to the signal. */
+  delayMs: number;
+  /** Time from the call to the last worker reaped. */
+  elapsedMs: number;
+  workers: KilledWorker[];
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The seeded delay killWave uses for `wave` with `{ randomMs: [min, max] }`; pure, so replay is checkable. */
+export function waveDelayMs(seed: number, wave: number, range: readonly [number, number]): number {
+  return createRng(deriveSeed(seed, 'kill-wave', wave)).int(range[0], range[1]);
+}
+
+function assertAllRunning(workers: readonly ManagedProcess[], label: string, signal: string): void {
+  for (const w of workers) {
+    if (!w.running) {
+      throw new Error(
+        `${label}: ${w.describe()} ${w.describeExit()} before the ${signal}; workers must loop until killed, ` +
+          `otherwise the wave proves nothing (last output: ${w.tail()})`,
+      );
+    }
+  }
+}
+
+async function reap(workers: readonly ManagedProcess[], timeoutMs: number, label: string): Promise<void> {
+  const all = Promise.all(workers.map((w) => w.exited));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    const stuck = workers.filter((w) => w.running);
+    for (const w of stuck) w.kill('SIGKILL', 'group');
+    await Promise.all(stuck.map((w) => w.exited));
+    throw new Error(
+      `${label}: ${stuck.map((w) => w.describe()).join(', ')} did not exit within ${timeoutMs} ms of the signal; ` +
+        'killed with SIGKILL (does the worker trap or ignore the signal?)',
+    );
+  }
+}
+
+/**
+ * Runs one kill wave over already-spawned workers. On any guard failure every worker is
+ * SIGKILLed and reaped before the error is thrown, so nothing leaks.
+ */
+export async function killWave(options: KillWaveOptions): Promise<KillWaveResult> {
+  const {
+    workers,
+    progress,
+    progressLabel = 'journal line',
+    when = {},
+    signal = 'SIGKILL',
+    target = 'group',
+    seed = seedFromEnv(),
+    wave = 1,
+    progressTimeoutMs = 20_000,
+    exitTimeoutMs = 10_000,
+    pollMs = 25,
+  } = options;
+  const label = `kill wave ${wave}`;
+  if (workers.length === 0) throw new Error(`${label}: no workers given`);
+  const started = performance.now();
+  const read = () => workers.map((w, i) => progress(i, w, wave));
+  try {
+    // Phase 1: wait (bounded) until some worker proves it is doing work.
+    const threshold = 'randomMs' in when ? 1 : (when.afterProgress ?? 1);
+    const deadline = Date.now() + progressTimeoutMs;
+    for (;;) {
+      assertAllRunning(workers, label, signal);
+      if (read().some((p) => p >= threshold)) break;
+      if (Date.now() >= deadline) {
+        const seen = workers.map((w, i) => `${w.name}=${progress(i, w, wave)}`).join(', ');
+        throw new Error(
+          `${label}: no worker reached ${progressLabel} ${threshold} within ${progressTimeoutMs} ms (${seen}); ` +
+            `a kill now would prove nothing (last output of ${workers[0]!.describe()}: ${workers[0]!.tail()})`,
+        );
+      }
+      await sleep(pollMs);
+    }
+    // Phase 2: the observation window or the seeded random delay, still watching for early exits.
+    const delayMs = 'randomMs' in when ? waveDelayMs(seed, wave, when.randomMs) : (when.observeMs ?? 200);
+    const fireAt = performance.now() + delayMs;
+    for (let left = delayMs; left > 0; left = fireAt - performance.now()) {
+      assertAllRunning(workers, label, signal);
+      await sleep(Math.min(pollMs, left));
+    }
+    // Phase 3: guard right before the signal, then signal everyone in one synchronous pass.
+    assertAllRunning(workers, label, signal);
+    const before = read();
+    if (!before.some((p) => p > 0)) throw new Error(`${label}: no worker has any progress right before the ${signal}`);
+    for (const w of workers) w.kill(signal, target);
+    await reap(workers, exitTimeoutMs, label);
+    const after = read();
+    const killed = workers.map((w, i): KilledWorker => {
+      const exit = w.exit!;
+      if (signal === 'SIGKILL' && exit.signal !== 'SIGKILL') {
+        throw new Error(
+          `${label}: ${w.describe()} ${w.describeExit()} instead of dying by SIGKILL; it ended on its own as the wave fired`,
+        );
+      }
+      return { name: w.name, pid: w.pid, progressAtSignal: before[i]!, progress: after[i]!, exit };
+    });
+    for (const k of killed) {
+      recordFault({
+        kind: signal === 'SIGKILL' ? 'kill' : 'signal',
+        name: k.name,
+        detail: `pid ${k.pid} got ${signal} after ${progressLabel} ${k.progress} (wave ${wave})`,
+        source: '@faultline/crash',
+        attributes: {
+          pid: k.pid,
+          signal,
+          wave,
+          progress: k.progress,
+          progressAtSignal: k.progressAtSignal,
+          delayMs,
+          seed,
+          exit: k.exit.signal ?? `code ${k.exit.code}`,
+        },
+      });
+    }
+    return { wave, signal, seed, delayMs, elapsedMs: performance.now() - started, workers: killed };
+  } finally {
+    const left = workers.filter((w) => w.running);
+    for (const w of left) w.kill('SIGKILL', 'group');
+    await Promise.all(left.map((w) => w.exited));
+  }
+}
+
+export interface RunWavesOptions extends Omit<KillWaveOptions, 'workers' | 'wave'> {
+  waves: number;
+  /** Starts the workers of a wave (numbered from 1). */
+  spawn: (wave: number) => ManagedProcess[] | Promise<ManagedProcess[]>;
+  /** Checks state after a wave; returned violations are collected (throwing aborts the run). */
+  verify?: (wave: number, result: KillWaveResult) => Violation[] | undefined | Promise<Violation[] | undefined>;
+  /** Stop after the first wave with violations. Default true. */
+  stopOnViolation?: boolean;
+}
+
+export interface WavesReport {
+  waves: KillWaveResult[];
+  violations: Array<Violation & { wave: number }>;
+}
+
+/** Several waves in a row: spawn, wait for progress, kill, verify; state carries across waves. */
+export async function runWaves(options: RunWavesOptions): Promise<WavesReport> {
+  const { waves, spawn, verify, stopOnViolation = true, ...wave } = options;
+  if (!Number.isInteger(waves) || waves < 1)
+    throw new Error(`runWaves: waves must be a positive integer, got ${waves}`);
+  const report: WavesReport = { waves: [], violations: [] };
+  for (let n = 1; n <= waves; n++) {
+    const workers = await spawn(n);
+    const result = await killWave({ ...wave, workers, wave: n });
+    report.waves.push(result);
+    const found = (await verify?.(n, result)) ?? [];
+    report.violations.push(...found.map((v) => ({ ...v, wave: n })));
+    if (found.length > 0 && stopOnViolation) break;
+  }
+  return report;
+}
+
+/** Throws listing every violation of a waves report (for tests that expect a clean run). */
+export function assertNoViolations(report: WavesReport): void {
+  if (report.violations.length === 0) return;
+  const lines = report.violations.map((v) => `  wave ${v.wave} ${v.kind}: ${v.detail}`);
+  throw new Error(
+    `${report.violations.length} durability violation(s) after ${report.waves.length} wave(s):\n${lines.join('\n')}`,
+  );
+}

@@ -1,0 +1,210 @@
+// Spawning the system under test or self-spawned workers, on execa. Every child gets its own
+// process group (so a kill reaches its whole tree), is registered for the orphan guard, and keeps
+// a bounded tail of its output for error messages and readiness waits.
+import { execa, type Subprocess } from 'execa';
+import { readProcStat } from './process-table.ts';
+import { type TrackedProcess, trackProcess } from './registry.ts';
+import { workerInvocation } from './worker.ts';
+
+export interface ExitInfo {
+  /** Exit code, or null when the process was ended by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface SpawnOptions {
+  /** A short label for messages and evidence, e.g. "worker-2"; defaults to the file's basename. */
+  name?: string;
+  cwd?: string;
+  /** Added to (not replacing) the parent's environment. */
+  env?: Record<string, string | undefined>;
+  /** 'ignore' (default) or 'pipe' to write to `proc.subprocess.stdin`. */
+  stdin?: 'ignore' | 'pipe';
+  /** Keep out of the per-test orphan check (a server shared by a file; stop it in afterAll). */
+  persistent?: boolean;
+  /** How many output lines per stream to keep for waitForLine and messages. Default 500. */
+  keepLines?: number;
+}
+
+export interface NodeSpawnOptions extends SpawnOptions {
+  /** Extra Node flags placed before the script, e.g. ['--import', preload]. */
+  nodeArgs?: readonly string[];
+}
+
+type LineListener = (line: string, stream: OutputStream) => void;
+
+/** A child started by the harness. */
+export class ManagedProcess implements TrackedProcess {
+  readonly pid: number;
+  readonly pgid: number;
+  readonly startTime: number;
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly persistent: boolean;
+  /** The underlying execa subprocess (stdin, ipc, raw streams). */
+  readonly subprocess: Subprocess;
+  /** Resolves when the process exits (never rejects). */
+  readonly exited: Promise<ExitInfo>;
+  #exit: ExitInfo | undefined;
+  readonly #lines: Record<OutputStream, string[]> = { stdout: [], stderr: [] };
+  readonly #partial: Record<OutputStream, string> = { stdout: '', stderr: '' };
+  readonly #listeners = new Set<LineListener>();
+  readonly #keep: number;
+
+  constructor(command: string, args: readonly string[], options: SpawnOptions = {}) {
+    this.command = command;
+    this.args = [...args];
+    this.persistent = options.persistent ?? false;
+    this.#keep = options.keepLines ?? 500;
+    const subprocess = execa(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdin: options.stdin ?? 'ignore',
+      reject: false,
+      buffer: false,
+      // Own process group: kill(-pgid) reaches grandchildren; execa's cleanup still kills it if we exit.
+      killDescendants: true,
+      encoding: 'utf8',
+    });
+    this.subprocess = subprocess;
+    // Spawn failures surface below as a missing pid; the promise itself must never go unhandled.
+    subprocess.catch(() => undefined);
+    if (subprocess.pid === undefined) {
+      throw new Error(
+        `spawn ${[command, ...args].join(' ')}: no pid (the command is missing or not executable; check the path and PATH)`,
+      );
+    }
+    this.pid = subprocess.pid;
+    this.pgid = subprocess.pid;
+    this.startTime = readProcStat(this.pid)?.startTime ?? 0;
+    this.name = options.name ?? basename(args.find((a) => !a.startsWith('-')) ?? command);
+    // Not execa's promise: it settles only when stdio closes, which a surviving grandchild holding
+    // the pipe can delay forever. The process-level 'exit' event is what "the process ended" means.
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      subprocess.nodeChildProcess.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        resolve(this.#exit);
+      });
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const readable = subprocess[stream];
+      readable?.setEncoding('utf8');
+      readable?.on('data', (chunk: string) => this.#onData(stream, chunk));
+      readable?.on('end', () => this.#flushPartial(stream));
+    }
+    trackProcess(this);
+  }
+
+  /** The exit status, or undefined while running. */
+  get exit(): ExitInfo | undefined {
+    return this.#exit;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** Complete output lines kept so far (the last `keepLines`). */
+  lines(stream: OutputStream): readonly string[] {
+    return this.#lines[stream];
+  }
+
+  /** The last `maxChars` of a stream's output, for error messages. */
+  tail(stream: OutputStream | 'both' = 'both', maxChars = 400): string {
+    const pick = (s: OutputStream) => [...this.#lines[s], this.#partial[s]].join('\n').trim();
+    const text = stream === 'both' ? [pick('stdout'), pick('stderr')].filter(Boolean).join('\n') : pick(stream);
+    const clipped = text.length > maxChars ? `...${text.slice(-maxChars)}` : text;
+    return clipped || '(no output)';
+  }
+
+  /** Calls `listener` for every complete line from now on; returns the unsubscribe function. */
+  onLine(listener: LineListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** "pid 123 (worker-0)", for messages. */
+  describe(): string {
+    return `pid ${this.pid} (${this.name})`;
+  }
+
+  /** "exited with code 1" / "was killed by SIGKILL" / "is still running". */
+  describeExit(): string {
+    return describeExit(this.#exit);
+  }
+
+  /**
+   * Sends `signal` to the process group (default) or only the process. Returns false when the
+   * target is already gone. Records no evidence: use sendSignal or killWave for that.
+   */
+  kill(signal: NodeJS.Signals = 'SIGKILL', target: 'group' | 'process' = 'group'): boolean {
+    // After exit only the group may remain; before exit the pid is still ours (not reaped).
+    if (target === 'process' && this.#exit) return false;
+    try {
+      process.kill(target === 'group' ? -this.pgid : this.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #onData(stream: OutputStream, chunk: string): void {
+    const parts = (this.#partial[stream] + chunk).split('\n');
+    this.#partial[stream] = parts.pop() ?? '';
+    for (const line of parts) this.#push(stream, line);
+  }
+
+  #flushPartial(stream: OutputStream): void {
+    if (this.#partial[stream] === '') return;
+    const line = this.#partial[stream];
+    this.#partial[stream] = '';
+    this.#push(stream, line);
+  }
+
+  #push(stream: OutputStream, line: string): void {
+    const kept = this.#lines[stream];
+    kept.push(line);
+    if (kept.length > this.#keep) kept.splice(0, kept.length - this.#keep);
+    for (const listener of this.#listeners) listener(line, stream);
+  }
+}
+
+export function describeExit(exit: ExitInfo | undefined): string {
+  if (!exit) return 'is still running';
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Starts any executable (the system under test, a shell tool...). */
+export function spawnProcess(command: string, args: readonly string[] = [], options: SpawnOptions = {}) {
+  return new ManagedProcess(command, args, options);
+}
+
+/** Starts a Node script (.js or .ts, which Node 24 runs directly) with this process's Node binary. */
+export function spawnNode(script: string, args: readonly string[] = [], options: NodeSpawnOptions = {}) {
+  const { nodeArgs = [], ...rest } = options;
+  return new ManagedProcess(process.execPath, [...nodeArgs, script, ...args], {
+    name: basename(script),
+    ...rest,
+  });
+}
+
+/**
+ * Starts `file` (usually `import.meta.filename`) as a worker of `role`: the argv flag and the
+ * FAULTLINE_WORKER env var both name the role, and the file's `runWorker(role, main)` /
+ * `isWorker(role)` branch runs `main` with `args`.
+ */
+export function spawnSelf(file: string, role: string, args: readonly string[] = [], options: NodeSpawnOptions = {}) {
+  const gate = workerInvocation(role);
+  return spawnNode(file, [...gate.args, ...args], {
+    name: role,
+    ...options,
+    env: { ...options.env, ...gate.env },
+  });
+}
