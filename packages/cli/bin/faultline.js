@@ -9,5 +9,13 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(2);
 }
+if (!process.features.typescript) {
+  // Node 22.12–22.17 strip TypeScript types only behind a flag: run again with it.
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  process.exit(r.status ?? 1);
+}
 const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv.slice(2), { out: process.stdout, err: process.stderr });
