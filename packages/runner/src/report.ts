@@ -10,6 +10,7 @@ import {
 } from '@faultline/matrix';
 import { writeFileAtomic } from './atomic.ts';
 import { githubAnnotations } from './reports/annotations.ts';
+import { matrixHtml, testErrors } from './reports/html.ts';
 import { matrixReport } from './reports/json.ts';
 import { layerJUnit, matrixJUnit } from './reports/junit.ts';
 import { matrixMarkdown } from './reports/markdown.ts';
@@ -69,7 +70,9 @@ export function gateAndReport(
     }),
   );
   write('matrix.md', matrixMarkdown(matrix, coverage, verdict, runs));
-  write('matrix.json', `${JSON.stringify(matrixReport(matrix, coverage, verdict, runs), null, 2)}\n`);
+  const report = matrixReport(matrix, coverage, verdict, runs);
+  write('matrix.html', matrixHtml(report, { errors: testErrors(runs) }));
+  write('matrix.json', `${JSON.stringify(report, null, 2)}\n`);
   const annotations = githubAnnotations(verdict, {
     coverage,
     matrixFile,

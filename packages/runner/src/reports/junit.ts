@@ -1,0 +1,140 @@
+import type { Cell, Coverage, Issue, LayerResults, Matrix, TestRecord } from '@faultline/matrix';
+import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
+import { xmlCdata, xmlText } from './xml-text.ts';
+
+/**
+ * junit-report-builder has `file` but no `line` on testcases, which GitHub's JUnit consumers
+ * read for annotations. Its testcase keeps attributes in the (subclass-visible) `_attributes`
+ * record it serialises; we set `line` there. A test pins the output so a library change shows.
+ */
+function setLine(testCase: TestCase, line: number): TestCase {
+  (testCase as unknown as { _attributes: Record<string, string | number> })._attributes.line = Math.max(0, line);
+  return testCase;
+}
+
+// The package's CommonJS entry exports the builder itself, while its typings declare it as
+// `default`; under Node's ESM-CJS interop the default import is the builder.
+const junit = junitModule as unknown as Builder;
+
+/**
+ * junit-report-builder puts `skipped` on the root <testsuites>, which junit-10.xsd (and so the
+ * GitHub variant) does not allow there; the per-testsuite counts keep the information.
+ */
+function buildXml(builder: Builder): string {
+  return builder.build().replace(/(<testsuites\b[^>]*?) skipped="\d+"/, '$1');
+}
+
+const seconds = (ms: number) => Math.max(0, ms) / 1000;
+
+function evidenceProperties(testCase: TestCase, test: Pick<TestRecord, 'evidence'>): void {
+  test.evidence.forEach((e, i) => {
+    const attrs = e.attributes
+      ? ` ${Object.entries(e.attributes)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`
+      : '';
+    testCase.property(`evidence.${i + 1}`, xmlText(`${e.kind} ${e.name}: ${e.detail} (×${e.count})${attrs}`, 2000));
+  });
+}
+
+/** reports/junit/<layer>.xml: every test of the layer, one testsuite per test file. */
+export function layerJUnit(matrix: Matrix, runs: readonly LayerResults[]): string {
+  const issueIds = new Set(matrix.issues.map((i) => i.id));
+  const builder = junit.newBuilder();
+  const layer = runs[0]?.layer ?? 'layer';
+  const byFile = new Map<string, TestRecord[]>();
+  for (const t of runs.flatMap((r) => r.tests)) {
+    const list = byFile.get(t.file);
+    if (list) list.push(t);
+    else byFile.set(t.file, [t]);
+  }
+  for (const [file, tests] of [...byFile].sort(([a], [b]) => a.localeCompare(b))) {
+    const suite = builder.testSuite().name(xmlText(`${layer} ${file}`));
+    for (const t of tests) {
+      const issues = t.tags.filter((tag) => issueIds.has(tag));
+      const testCase = suite
+        .testCase()
+        .className(xmlText(issues.length ? issues.join(' ') : `${layer}.untagged`))
+        .name(xmlText(t.fullName))
+        .file(xmlText(t.file))
+        .time(seconds(t.durationMs));
+      setLine(testCase, t.line);
+      testCase.property('layer', layer);
+      testCase.property('issues', xmlText(issues.join(' ')));
+      if (t.retryCount) testCase.property('retries', String(t.retryCount));
+      if (t.flaky) testCase.property('flaky', 'true');
+      evidenceProperties(testCase, t);
+      if (t.state === 'failed') {
+        const first = t.errors[0];
+        testCase.failure(xmlText(first?.message.split('\n')[0] ?? 'failed', 1000), 'AssertionError');
+        testCase.stacktrace(xmlCdata(t.errors.map((e) => e.stack ?? e.message).join('\n\n')));
+      } else if (t.state === 'skipped') {
+        testCase.skipped();
+      }
+      if (t.output) testCase.standardOutput(xmlCdata(t.output));
+    }
+  }
+  const errors = runs.flatMap((r) => r.errors);
+  if (errors.length) {
+    const suite = builder.testSuite().name(xmlText(`${layer} file errors`));
+    for (const e of errors) {
+      const testCase = suite
+        .testCase()
+        .className(`${layer}.${e.kind}`)
+        .name(xmlText(`${e.file}: ${e.kind}`))
+        .file(xmlText(e.file));
+      setLine(testCase, 1);
+      testCase.error(xmlText(e.message.split('\n')[0] ?? e.kind, 1000), e.kind, xmlCdata(e.message));
+    }
+  }
+  return buildXml(builder);
+}
+
+export interface MatrixJUnitOptions {
+  /** matrix.yaml path (workspace-relative) and each issue's line in it, for cells with no test. */
+  matrixFile: string;
+  issueLine: (issue: Issue) => number;
+  /** Which cell states fail the gate (so they are <failure>s here too). */
+  failing: (cell: Cell) => boolean;
+}
+
+/** reports/junit/matrix.xml: one testcase per required cell (and per non-required cell with tests). */
+export function matrixJUnit(matrix: Matrix, coverage: Coverage, options: MatrixJUnitOptions): string {
+  const builder = junit.newBuilder();
+  const issues = new Map(matrix.issues.map((i) => [i.id, i]));
+  const cellsByLayer = new Map<string, Cell[]>();
+  for (const c of coverage.cells) {
+    if (!c.required && !c.tests.length) continue;
+    const list = cellsByLayer.get(c.layer);
+    if (list) list.push(c);
+    else cellsByLayer.set(c.layer, [c]);
+  }
+  for (const layer of coverage.layers) {
+    const suite = builder.testSuite().name(xmlText(`matrix ${layer}: ${matrix.layers[layer]?.title ?? ''}`));
+    for (const cell of cellsByLayer.get(layer) ?? []) {
+      const issue = issues.get(cell.issue)!;
+      const first = cell.tests[0];
+      const testCase = suite
+        .testCase()
+        .className(xmlText(cell.issue))
+        .name(xmlText(`${cell.issue} × ${layer}: ${issue.title}`))
+        .file(xmlText(first ? first.file : options.matrixFile))
+        .time(seconds(cell.tests.reduce((s, t) => s + t.durationMs, 0)));
+      setLine(testCase, first ? first.line : options.issueLine(issue));
+      testCase.property('state', cell.state);
+      testCase.property('required', String(cell.required));
+      testCase.property('severity', issue.severity);
+      if (cell.reason) testCase.property('reason', xmlText(cell.reason));
+      cell.tests.forEach((t, i) => {
+        testCase.property(`test.${i + 1}`, xmlText(`${t.state} ${t.file}:${t.line} ${t.fullName}`));
+      });
+      evidenceProperties(testCase, cell);
+      if (options.failing(cell)) {
+        testCase.failure(xmlText(`${cell.state}: ${cell.reason ?? cell.state}`, 1000), cell.state);
+      } else if (cell.state !== 'covered' && cell.state !== 'not-required') {
+        testCase.skipped();
+      }
+    }
+  }
+  return buildXml(builder);
+}
