@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // matrix and run through `faultline run`, not here.
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'suites/*/honesty/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/test/fixtures/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
