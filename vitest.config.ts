@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// The toolkit's own unit tests. The layered suites under suites/ are the product's
+// The toolkit's own unit tests, plus the suites' honesty checks (they run faultline on a
+// suite with a protection broken). The layered suites themselves are the product's
 // matrix and run through `faultline run`, not here.
 export default defineConfig({
   test: {
