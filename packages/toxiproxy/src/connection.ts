@@ -1,0 +1,61 @@
+import type { Socket } from 'node:net';
+import { Link } from './link.ts';
+import { SocketSink } from './sink.ts';
+import type { ToxicCollection } from './toxic-collection.ts';
+
+/**
+ * One accepted client and its own upstream socket, joined by two links: `upstream`
+ * (client → server) and `downstream` (server → client). It is over once both sockets
+ * have closed.
+ */
+export class Connection {
+  readonly #client: Socket;
+  readonly #upstream: Socket;
+  readonly #toxics: ToxicCollection;
+  readonly #reset: boolean;
+  readonly #onClose: (connection: Connection) => void;
+  readonly up: Link;
+  readonly down: Link;
+  #open = 2;
+
+  constructor(
+    client: Socket,
+    upstream: Socket,
+    toxics: ToxicCollection,
+    random: () => number,
+    onClose: (connection: Connection) => void,
+  ) {
+    this.#client = client;
+    this.#upstream = upstream;
+    this.#toxics = toxics;
+    this.#onClose = onClose;
+    // Toxiproxy sets SO_LINGER=0 on both sockets when reset_peer is present at accept.
+    this.#reset = toxics.resetsOnClose();
+    this.up = new Link('upstream', client, new SocketSink(upstream, this.#reset), random);
+    this.down = new Link('downstream', upstream, new SocketSink(client, this.#reset), random);
+    client.once('close', this.#socketClosed);
+    upstream.once('close', this.#socketClosed);
+    toxics.addLink(this.up);
+    toxics.addLink(this.down);
+    this.up.start(toxics.chain('upstream'));
+    this.down.start(toxics.chain('downstream'));
+  }
+
+  /** Drops the connection (proxy disabled, moved or deleted): clients read EOF. */
+  close(): void {
+    for (const socket of [this.#client, this.#upstream]) {
+      if (socket.destroyed) continue;
+      if (this.#reset) socket.resetAndDestroy();
+      else socket.destroy();
+    }
+  }
+
+  #socketClosed = (): void => {
+    if (--this.#open > 0) return;
+    this.up.destroy();
+    this.down.destroy();
+    this.#toxics.removeLink(this.up);
+    this.#toxics.removeLink(this.down);
+    this.#onClose(this);
+  };
+}

@@ -1,0 +1,21 @@
+import { defineToxic } from './toxic.ts';
+
+/** Data passes unchanged; the close that follows end of stream is delayed by `delay` ms. */
+export const slowClose = defineToxic<{ delay: number }>({
+  type: 'slow_close',
+  goName: 'SlowCloserToxic',
+  defaults: { delay: 0 },
+  kinds: { delay: 'int64' },
+  async pipe(attributes, stub) {
+    for (;;) {
+      const chunk = await stub.read();
+      if (chunk === undefined) return;
+      if (chunk === null) {
+        // Interrupted while waiting: close now rather than lose the end of stream.
+        await stub.sleep(attributes.delay);
+        return stub.close();
+      }
+      await stub.write(chunk);
+    }
+  },
+});

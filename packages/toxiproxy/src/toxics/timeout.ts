@@ -1,0 +1,21 @@
+import { defineToxic } from './toxic.ts';
+
+/**
+ * Drops all data in its direction. With `timeout > 0` the connection is closed once no
+ * chunk has arrived for `timeout` ms (the timer restarts on every dropped chunk). Removing
+ * the toxic closes the connections it holds, as Toxiproxy's `Cleanup` does.
+ */
+export const timeout = defineToxic<{ timeout: number }>({
+  type: 'timeout',
+  goName: 'TimeoutToxic',
+  defaults: { timeout: 0 },
+  kinds: { timeout: 'int64' },
+  closesOnRemove: true,
+  async pipe(attributes, stub) {
+    for (;;) {
+      const chunk = attributes.timeout > 0 ? await stub.readWithin(attributes.timeout) : await stub.read();
+      if (chunk === undefined) return;
+      if (chunk === null || chunk === false) return stub.close();
+    }
+  },
+});
