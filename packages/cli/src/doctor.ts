@@ -1,45 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { loadMatrix, MatrixError } from '@faultline/matrix';
+import { detectBackends } from '@faultline/netfaults';
 import { planRun } from '@faultline/runner';
 
 export interface Check {
   name: string;
   ok: boolean;
   detail: string;
-}
-
-function dockerSocket(): string | undefined {
-  const host = process.env.DOCKER_HOST;
-  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
-  if (host) return undefined;
-  return ['/var/run/docker.sock', '/run/podman/podman.sock'].find((p) => existsSync(p));
-}
-
-/** Pings the Docker-compatible API (Docker or Podman) within 2 s. */
-function pingEngine(socketPath: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/version', timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => {
-        try {
-          const v = JSON.parse(body) as { Version?: string; Components?: Array<{ Name: string }> };
-          resolve(`${v.Components?.[0]?.Name ?? 'engine'} ${v.Version ?? '?'}`);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
 }
 
 function has(cmd: string, args: string[]): string | undefined {
@@ -72,22 +41,9 @@ export async function doctor(matrixFile?: string): Promise<Check[]> {
       checks.push({ name: 'matrix', ok: false, detail: error instanceof MatrixError ? error.message : String(error) });
     }
   }
-  const socket = dockerSocket();
-  const engine = socket ? await pingEngine(socket) : undefined;
-  checks.push({
-    name: 'l3 backend containers',
-    ok: engine !== undefined,
-    detail: engine
-      ? `${engine} at ${socket}`
-      : socket
-        ? `no answer from ${socket}`
-        : `no container engine: DOCKER_HOST is ${process.env.DOCKER_HOST ? 'not a unix socket' : 'unset'} and no docker/podman socket exists`,
-  });
-  checks.push({
-    name: 'l3 backend embedded',
-    ok: true,
-    detail: '@faultline/toxiproxy in-process server (always available)',
-  });
+  const l3 = await detectBackends();
+  checks.push({ name: 'l3 backend containers', ok: l3.containers.ok, detail: l3.containers.detail });
+  checks.push({ name: 'l3 backend embedded', ok: l3.embedded.ok, detail: l3.embedded.detail });
   const require = createRequire(import.meta.url);
   let posix: string;
   try {

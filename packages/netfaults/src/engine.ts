@@ -1,0 +1,112 @@
+// Does a container engine answer through testcontainers (Docker, or Podman via DOCKER_HOST)?
+import { request } from 'node:http';
+import { getContainerRuntimeClient } from 'testcontainers';
+
+export interface ContainerEngine {
+  ok: true;
+  /** e.g. "Podman Engine 4.3.1" or "Docker Engine - Community 27.5.1". */
+  name: string;
+  podman: boolean;
+  /** The endpoint testcontainers uses (DOCKER_HOST or the default socket). */
+  endpoint: string;
+}
+
+export interface NoContainerEngine {
+  ok: false;
+  reason: string;
+}
+
+export type EngineProbe = ContainerEngine | NoContainerEngine;
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+
+/** Where the Docker-compatible API is, as a `node:http` target; undefined for TLS/ssh hosts. */
+export function engineEndpoint(): { socketPath: string } | { host: string; port: number } | undefined {
+  const dockerHost = process.env.DOCKER_HOST;
+  if (!dockerHost) return { socketPath: DEFAULT_SOCKET };
+  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
+  if (dockerHost.startsWith('tcp://') && !process.env.DOCKER_TLS_VERIFY) {
+    const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
+    return { host: url.hostname, port: Number(url.port || 2375) };
+  }
+  return undefined;
+}
+
+type VersionAnswer = { name: string; version: string } | { error: string };
+
+/** GET /version on the engine, within `timeoutMs`; undefined when it cannot be asked directly (TLS, ssh). */
+function engineVersion(timeoutMs: number): Promise<VersionAnswer | undefined> {
+  const target = engineEndpoint();
+  if (!target) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const req = request({ ...target, path: '/version', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => {
+        try {
+          const v = JSON.parse(body) as { Version?: string; Components?: Array<{ Name?: string }> };
+          resolve({ name: v.Components?.[0]?.Name ?? 'Docker-compatible engine', version: v.Version ?? '?' });
+        } catch {
+          resolve({ error: `HTTP ${res.statusCode} without a JSON body` });
+        }
+      });
+      res.on('error', (error) => resolve({ error: error.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+    req.end();
+  });
+}
+
+function describeEndpoint(): string {
+  return process.env.DOCKER_HOST
+    ? `DOCKER_HOST=${process.env.DOCKER_HOST}`
+    : `DOCKER_HOST unset, default ${DEFAULT_SOCKET}`;
+}
+
+let cached: { key: string; probe: ContainerEngine } | undefined;
+
+/**
+ * Asks testcontainers for a container runtime (it tries DOCKER_HOST, ~/.testcontainers.properties,
+ * the default sockets), bounded by `timeoutMs`. A working answer is cached per DOCKER_HOST.
+ */
+export async function detectContainerEngine(timeoutMs = 15_000): Promise<EngineProbe> {
+  const key = process.env.DOCKER_HOST ?? '';
+  if (cached?.key === key) return cached.probe;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // An explicit DOCKER_HOST is authoritative: testcontainers would otherwise fall back to
+    // the default sockets and run somewhere the user did not point it at.
+    const explicit = process.env.DOCKER_HOST ? await engineVersion(Math.min(timeoutMs, 5000)) : undefined;
+    if (explicit && 'error' in explicit) {
+      throw new Error(`the engine API does not answer GET /version (${explicit.error})`);
+    }
+    const client = await Promise.race([
+      getContainerRuntimeClient(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        timer.unref();
+      }),
+    ]);
+    const version = explicit ?? (await engineVersion(Math.min(timeoutMs, 5000)));
+    const name =
+      version && 'name' in version
+        ? `${version.name} ${version.version}`
+        : `engine ${client.info.containerRuntime.serverVersion} (${client.info.containerRuntime.operatingSystem})`;
+    const endpoint = process.env.DOCKER_HOST ?? `unix://${DEFAULT_SOCKET}`;
+    const probe: ContainerEngine = { ok: true, name, podman: /podman/i.test(`${name} ${endpoint}`), endpoint };
+    cached = { key, probe };
+    return probe;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      reason: `no container engine answers through testcontainers (${describeEndpoint()}): ${message}`,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
