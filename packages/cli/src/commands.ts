@@ -23,6 +23,14 @@ export interface Io {
 
 const matrixOption = { matrix: { type: 'string', help: 'matrix file (default ./matrix.yaml)' } } as const;
 
+/** Options shared by the commands that read results and write reports. */
+const reportOptions = {
+  ...matrixOption,
+  layer: { type: 'string', help: 'only these layers (default all)' },
+  results: { type: 'string', help: 'results directory (default .faultline/results)' },
+  out: { type: 'string', help: 'reports directory (default reports)' },
+} as const;
+
 function load(flags: Flags): LoadedMatrix {
   return loadMatrix(resolve(typeof flags.matrix === 'string' ? flags.matrix : 'matrix.yaml'));
 }
@@ -184,12 +192,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
   gate: {
     summary: 'judge the results against the matrix policy; write reports; exit 0 passed, 1 failed',
     usage: 'faultline gate [--layer L,...] [--results DIR] [--out DIR]',
-    options: {
-      ...matrixOption,
-      layer: { type: 'string', help: 'gate only these layers (default all)' },
-      results: { type: 'string', help: 'results directory (default .faultline/results)' },
-      out: { type: 'string', help: 'reports directory (default reports)' },
-    },
+    options: reportOptions,
     run(io, flags) {
       return gateCommand(io, load(flags), flags, true);
     },
@@ -197,12 +200,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
   report: {
     summary: 'write the reports (JUnit, Markdown, JSON) without failing on the gate',
     usage: 'faultline report [--layer L,...] [--results DIR] [--out DIR]',
-    options: {
-      ...matrixOption,
-      layer: { type: 'string', help: 'only these layers (default all)' },
-      results: { type: 'string', help: 'results directory (default .faultline/results)' },
-      out: { type: 'string', help: 'reports directory (default reports)' },
-    },
+    options: reportOptions,
     run(io, flags) {
       return gateCommand(io, load(flags), flags, false);
     },
