@@ -62,20 +62,23 @@ export class ActionQueue {
     this.onChange?.();
     let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          this.#timedOut += 1;
-          const error = new ActionTimeoutError(name, timeoutMs);
-          controller.abort(error);
-          reject(error);
-        }, timeoutMs);
+      // The action fails as soon as its signal aborts, by its timeout or by close(), even when
+      // the action itself is not watching the signal (yet): callers get an answer, never a hang.
+      const aborted = new Promise<never>((_, reject) => {
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
       });
+      timer = setTimeout(() => {
+        this.#timedOut += 1;
+        controller.abort(new ActionTimeoutError(name, timeoutMs));
+      }, timeoutMs);
       const work = (async () => {
         await fpAsync('action.run');
+        // Aborted while held at the failpoint: never start against a closing daemon.
+        controller.signal.throwIfAborted();
         return fn(controller.signal);
       })();
       work.catch(() => {});
-      const value = await Promise.race([work, timeout]);
+      const value = await Promise.race([work, aborted]);
       this.#completed += 1;
       return value;
     } catch (error) {
