@@ -1,7 +1,7 @@
 // Orphan detection: after a test, nothing it started may still run. A tracked process's tree is
 // found two ways, because each misses something: the ppid walk misses children re-parented after
 // their parent died, and the process group misses children that moved to their own group.
-import { isProcessAlive, listProcesses, type ProcStat, readCmdline } from './process-table.ts';
+import { groupReused, isProcessAlive, listProcesses, type ProcStat, readCmdline } from './process-table.ts';
 import { type TrackedProcess, trackedProcesses, untrackProcess } from './registry.ts';
 
 export interface Orphan {
@@ -55,7 +55,7 @@ export function findOrphans(options: OrphanCheckOptions = {}): Orphan[] {
       add(s, t);
       for (const c of children.get(s.pid) ?? []) if (ours(c)) queue.push(c);
     }
-    for (const s of table) if (s.pgid === t.pgid && ours(s)) add(s, t);
+    if (!groupReused(table, t)) for (const s of table) if (s.pgid === t.pgid && ours(s)) add(s, t);
   }
   return [...found.values()].sort((a, b) => a.pid - b.pid);
 }

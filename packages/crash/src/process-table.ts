@@ -65,3 +65,15 @@ export function isProcessAlive(pid: number, startTime?: number): boolean {
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
   return startTime === undefined || stat.startTime === startTime;
 }
+
+/**
+ * A process group id is only reused once every member of the old group is gone. So if a
+ * process now holds the pid equal to a tracked group's id but is not the process that led it
+ * (a different start time), the group is someone else's: claiming its members would kill an
+ * unrelated process.
+ */
+export function groupReused(table: readonly ProcStat[], t: { pid: number; pgid: number; startTime: number }): boolean {
+  const leader = table.find((s) => s.pid === t.pgid);
+  if (!leader) return false;
+  return t.pgid === t.pid ? leader.startTime !== t.startTime : leader.startTime > t.startTime;
+}

@@ -2,7 +2,7 @@
 // process group (so a kill reaches its whole tree), is registered for the orphan guard, and keeps
 // a bounded tail of its output for error messages and readiness waits.
 import { execa, type Subprocess } from 'execa';
-import { readProcStat } from './process-table.ts';
+import { groupReused, listProcesses, readProcStat } from './process-table.ts';
 import { type TrackedProcess, trackProcess } from './registry.ts';
 import { workerInvocation } from './worker.ts';
 
@@ -143,6 +143,8 @@ export class ManagedProcess implements TrackedProcess {
   kill(signal: NodeJS.Signals = 'SIGKILL', target: 'group' | 'process' = 'group'): boolean {
     // After exit only the group may remain; before exit the pid is still ours (not reaped).
     if (target === 'process' && this.#exit) return false;
+    // After the leader was reaped its group id may belong to a new, unrelated group.
+    if (target === 'group' && this.#exit && groupReused(listProcesses(), this)) return false;
     try {
       process.kill(target === 'group' ? -this.pgid : this.pid, signal);
       return true;

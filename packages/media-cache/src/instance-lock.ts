@@ -74,38 +74,41 @@ async function readOwner(file: string): Promise<Owner | null> {
  */
 export async function acquireInstanceLock(file: string, socketPath: string): Promise<InstanceLock> {
   const stale: StaleCleanup = { previousPid: null, lockRemoved: false, socketRemoved: false };
+  const owner: Owner = { pid: process.pid, startedAt: new Date().toISOString(), socket: socketPath };
   for (let attempt = 0; ; attempt++) {
+    // Publish the lock whole: write the owner to a private temp file, then link it into place
+    // (link fails with EEXIST like O_EXCL). A kill at any moment leaves either no lock or a
+    // complete one, never an empty file that would look like an instance still starting.
+    const temp = `${file}.${process.pid}.tmp`;
     try {
-      const handle = await nodeFs.open(file, 'wx');
+      const handle = await nodeFs.open(temp, 'w');
       try {
-        const owner: Owner = { pid: process.pid, startedAt: new Date().toISOString(), socket: socketPath };
         await handle.writeFile(`${JSON.stringify(owner)}\n`);
         await handle.sync();
       } finally {
         await handle.close();
       }
+      await nodeFs.link(temp, file);
       break;
     } catch (error) {
       if (errorCode(error) !== 'EEXIST' || attempt >= 3) throw error;
+    } finally {
+      await nodeFs.unlink(temp).catch(() => {});
     }
-    const owner = await readOwner(file);
+    const current = await readOwner(file);
     const stat = await nodeFs.stat(file).catch(() => null);
     const ageMs = stat === null ? 0 : Date.now() - stat.mtimeMs;
-    if (owner === null && ageMs < 2_000) {
-      // Being written right now by a starting instance: look again shortly.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      continue;
-    }
-    if (owner !== null && pidAlive(owner.pid)) {
-      const answers = await socketAnswers(owner.socket);
+    // An unreadable lock cannot belong to a live instance (locks are published whole): stale.
+    if (current !== null && pidAlive(current.pid)) {
+      const answers = await socketAnswers(current.socket);
       if (answers || ageMs < STARTING_GRACE_MS) {
         throw new InstanceLockedError(
-          `another media-cache (pid ${owner.pid}) owns ${file} and its control socket ${owner.socket}; stop it first (SIGTERM) or use another stateDir`,
-          owner.pid,
+          `another media-cache (pid ${current.pid}) owns ${file} and its control socket ${current.socket}; stop it first (SIGTERM) or use another stateDir`,
+          current.pid,
         );
       }
     }
-    stale.previousPid = owner?.pid ?? null;
+    stale.previousPid = current?.pid ?? null;
     await nodeFs.unlink(file).catch(() => {});
     stale.lockRemoved = true;
   }

@@ -1,0 +1,463 @@
+// Shared plumbing for the layer-2 suite: temp dirs, config files, the real media-cache daemon
+// started through its bin (readiness line parsed), HTTP over the control socket and the data
+// port, deterministic media files, and a failpoint HTTP-control client for daemons started with
+// FAILPOINTS_HTTP. Everything waits with a bound and says what it waited for.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type IncomingHttpHeaders, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import {
+  type LimitedProcess,
+  type ManagedProcess,
+  type Rlimits,
+  spawnLimited,
+  spawnNode,
+  waitFor,
+  waitForExit,
+  waitForLine,
+} from '@faultline/crash';
+
+/** The daemon's launcher, run with this process's Node (24: .ts sources run directly). */
+export const BIN = join(import.meta.dirname, '..', '..', '..', 'packages', 'media-cache', 'bin', 'media-cache.js');
+
+export const MiB = 1024 * 1024;
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// temp dirs
+
+const temps: string[] = [];
+
+/** A fresh temp dir under the OS tmpdir (short: unix socket paths must stay under 108 bytes). */
+export async function tempDir(prefix = 'l2-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+
+export async function cleanupTemps(): Promise<void> {
+  for (const dir of temps.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// deterministic media
+
+/**
+ * Deterministic pseudo-random bytes for a file name (xorshift32 seeded from the name's hash),
+ * produced piece by piece so a 64 MiB file never sits in memory.
+ */
+export function* mediaPieces(name: string, size: number, pieceSize = 256 * 1024): Generator<Buffer> {
+  let x = createHash('sha256').update(name).digest().readUInt32LE(0) || 0x9e3779b9;
+  for (let offset = 0; offset < size; offset += pieceSize) {
+    const length = Math.min(pieceSize, size - offset);
+    const words = new Uint32Array(Math.ceil(length / 4));
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[i] = x >>> 0;
+    }
+    yield Buffer.from(words.buffer, 0, length);
+  }
+}
+
+/** The whole content of a (small) deterministic media file. */
+export function mediaBytes(name: string, size: number): Buffer {
+  return Buffer.concat([...mediaPieces(name, size)]);
+}
+
+export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** Writes a deterministic media file under `root` (streamed); returns its SHA-256. */
+export async function writeMedia(root: string, name: string, size: number): Promise<string> {
+  const path = join(root, name);
+  await mkdir(join(path, '..'), { recursive: true });
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  for (const piece of mediaPieces(name, size)) {
+    hash.update(piece);
+    if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  out.end();
+  await finished(out);
+  return hash.digest('hex');
+}
+
+/** SHA-256 of a file on disk, streamed. */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
+  return hash.digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+// config + daemon
+
+export interface TestConfig {
+  dir: string;
+  path: string;
+  /** The local origin directory (`<dir>/media`). */
+  media: string;
+  cacheDir: string;
+  chunksDir: string;
+  lockFile: string;
+  socket: string;
+  dbPath: string;
+}
+
+/** Writes `<dir>/config.json`: cache in `<dir>/cache`, one writable local origin `<dir>/media`. */
+export async function writeConfig(dir: string, extra: Record<string, unknown> = {}): Promise<TestConfig> {
+  const media = join(dir, 'media');
+  await mkdir(media, { recursive: true });
+  const path = join(dir, 'config.json');
+  const config = {
+    cacheDir: 'cache',
+    origins: [{ type: 'local', id: 'local', path: 'media' }],
+    http: { port: 0 },
+    // quiet background work: no surprise health rounds or evictions during a measurement
+    health: { intervalMs: 5_000, timeoutMs: 2_000 },
+    ...extra,
+  };
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  const cacheDir = join(dir, 'cache');
+  return {
+    dir,
+    path,
+    media,
+    cacheDir,
+    chunksDir: join(cacheDir, 'chunks'),
+    lockFile: join(cacheDir, 'media-cache.pid'),
+    socket: join(cacheDir, 'control.sock'),
+    dbPath: join(cacheDir, 'index.db'),
+  };
+}
+
+export interface Readiness {
+  event: 'ready';
+  http: string;
+  control: string;
+  pid: number;
+  version: string;
+}
+
+export interface Daemon {
+  proc: ManagedProcess;
+  ready: Readiness;
+  pid: number;
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  control: string;
+  /** Address of the failpoint HTTP control, when started with `failpointControl`. */
+  failpoints: string | null;
+  /** rlimits applied (spawnLimited), when started with `limits`. */
+  limited: LimitedProcess | null;
+}
+
+export interface StartOptions {
+  /** FAILPOINTS for the daemon, e.g. `scan.batch=3*off->kill(SIGKILL)`. */
+  failpoints?: string;
+  /** Start failpoint HTTP control on a unix socket in the config dir (to read hit counts). */
+  failpointControl?: boolean;
+  /** Start under resource limits (spawnLimited: posix preload, evidence recorded). */
+  limits?: Rlimits;
+  env?: Record<string, string>;
+  name?: string;
+  readyTimeoutMs?: number;
+}
+
+const daemons = new Set<ManagedProcess>();
+
+/** Spawns the daemon through its bin without waiting for readiness (for refusal tests). */
+export function launchDaemon(config: TestConfig, options: StartOptions = {}): ManagedProcess {
+  const proc = spawnNode(BIN, ['serve', '--config', config.path], {
+    name: options.name ?? 'media-cache',
+    env: daemonEnv(config, options),
+  });
+  daemons.add(proc);
+  return proc;
+}
+
+function daemonEnv(config: TestConfig, options: StartOptions): Record<string, string> {
+  const env: Record<string, string> = { ...options.env };
+  if (options.failpoints !== undefined) env.FAILPOINTS = options.failpoints;
+  if (options.failpointControl) env.FAILPOINTS_HTTP = join(config.dir, 'fp.sock');
+  return env;
+}
+
+/** Starts the daemon via its bin and waits for its JSON readiness line on stdout. */
+export async function startDaemon(config: TestConfig, options: StartOptions = {}): Promise<Daemon> {
+  let proc: ManagedProcess;
+  let limited: LimitedProcess | null = null;
+  if (options.limits !== undefined) {
+    limited = await spawnLimited(process.execPath, [BIN, 'serve', '--config', config.path], options.limits, {
+      name: options.name ?? 'media-cache',
+      env: daemonEnv(config, options),
+    });
+    proc = limited.proc;
+    daemons.add(proc);
+  } else {
+    proc = launchDaemon(config, options);
+  }
+  const match = await waitForLine(proc, /^\{"event":"ready".*\}$/, {
+    stream: 'stdout',
+    timeoutMs: options.readyTimeoutMs ?? 15_000,
+  });
+  const ready = JSON.parse(match[0]) as Readiness;
+  if (ready.pid !== proc.pid) throw new Error(`readiness line names pid ${ready.pid}, spawned pid ${proc.pid}`);
+  let failpoints: string | null = null;
+  if (options.failpointControl) {
+    failpoints = (await waitForLine(proc, /failpoints: http control on (\S+)/, { stream: 'stderr' }))[1]!;
+  }
+  return { proc, ready, pid: proc.pid, url: `http://${ready.http}`, control: ready.control, failpoints, limited };
+}
+
+/** Graceful stop without evidence (cleanup, not a fault): SIGTERM, then expect exit 0. */
+export async function stopDaemon(d: Daemon | ManagedProcess, timeoutMs = 15_000): Promise<void> {
+  const proc = 'proc' in d ? d.proc : d;
+  if (!proc.running) return;
+  proc.kill('SIGTERM', 'process');
+  const exit = await waitForExit(proc, { timeoutMs });
+  if (exit.code !== 0) throw new Error(`${proc.describe()} ${proc.describeExit()} on SIGTERM: ${proc.tail()}`);
+}
+
+/**
+ * afterEach: when the test failed, print how every daemon it started ended and its last output
+ * (a failure report then says whether the daemon crashed, was killed or never got the request);
+ * stop whatever is still running; remove temp dirs.
+ */
+export async function cleanupDaemons(context?: { task?: { result?: { state?: string } } }): Promise<void> {
+  const failed = context?.task?.result?.state === 'fail';
+  for (const proc of daemons) {
+    if (failed) {
+      console.log(`[diagnostics] ${proc.describe()} ${proc.describeExit()}; last output:\n${proc.tail('both', 3000)}`);
+    }
+    if (proc.running) {
+      proc.kill('SIGKILL', 'group');
+      await proc.exited;
+    }
+  }
+  daemons.clear();
+  await cleanupTemps();
+}
+
+/** Structured JSON log lines (stderr) of the daemon with `event`. */
+export function logEvents(proc: ManagedProcess, event: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of proc.lines('stderr')) {
+    if (!line.includes(`"event":"${event}"`)) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // not one of the daemon's JSON lines
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+export interface HttpResult {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text: () => string;
+  json: <T = unknown>() => T;
+}
+
+export interface RequestOptions {
+  method?: string;
+  socketPath?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  timeoutMs?: number;
+}
+
+/**
+ * One HTTP request on a fresh connection (no agent, `Connection: close`), body collected.
+ * Rejects on a connection error, a cut body (fewer bytes than content-length) or the bound.
+ */
+export function httpRequest(url: string, options: RequestOptions = {}): Promise<HttpResult> {
+  const { method = 'GET', socketPath, headers = {}, body, timeoutMs = 10_000 } = options;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method, socketPath, headers: { connection: 'close', ...headers }, agent: false, timeout: timeoutMs },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          const data = Buffer.concat(parts);
+          const expected = res.headers['content-length'];
+          if (!res.complete || (expected !== undefined && Number(expected) !== data.byteLength && method !== 'HEAD')) {
+            reject(new Error(`${method} ${url}: body cut at ${data.byteLength} of ${expected ?? '?'} bytes`));
+            return;
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: data,
+            text: () => data.toString('utf8'),
+            json: <T>() => JSON.parse(data.toString('utf8')) as T,
+          });
+        });
+        res.on('error', reject);
+        res.on('aborted', () => reject(new Error(`${method} ${url}: response aborted`)));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** HTTP over the daemon's control socket. */
+export function control(socket: string, method: string, path: string, timeoutMs = 10_000): Promise<HttpResult> {
+  return httpRequest(`http://control${path}`, { method, socketPath: socket, timeoutMs });
+}
+
+/** A subset of the control `GET /` status snapshot that the suite reads. */
+export interface Status {
+  pid: number;
+  state: string;
+  inflight: { http: number; control: number };
+  cache: { bytes: number; chunks: number };
+  httpCounters: {
+    requests: number;
+    responses2xx: number;
+    responses5xx: number;
+    fdExhausted: number;
+    acceptErrors: number;
+    streamAborts: number;
+  };
+  counters: Record<string, number>;
+  actions: { queued: number; running: string | null; completed: number };
+  startup: {
+    stale: { previousPid: number | null; lockRemoved: boolean; socketRemoved: boolean };
+    reconcile: {
+      orphansDeleted: number;
+      missingDropped: number;
+      mismatchedDropped: number;
+      tempFilesDeleted: number;
+      straysDeleted: number;
+    } | null;
+  };
+}
+
+export async function status(d: Daemon | string): Promise<Status> {
+  const res = await control(typeof d === 'string' ? d : d.control, 'GET', '/');
+  if (res.status !== 200) throw new Error(`GET / on the control socket: ${res.status} ${res.text()}`);
+  return res.json<Status>();
+}
+
+/** Hit count of a failpoint in the daemon (gofail-style HTTP control, `GET /NAME/count`). */
+export async function failpointCount(d: Daemon, name: string): Promise<number> {
+  if (d.failpoints === null) throw new Error('daemon was started without failpointControl');
+  const res = await httpRequest(`http://failpoints/${name}/count`, { socketPath: d.failpoints });
+  if (res.status !== 200) throw new Error(`GET /${name}/count: ${res.status} ${res.text()}`);
+  return Number(res.text().trim());
+}
+
+/** Waits (bounded) until `probe` says yes; wraps crash's waitFor with the daemon as the watched process. */
+export function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  d?: Daemon,
+  timeoutMs = 10_000,
+) {
+  return waitFor(what, probe, { timeoutMs, intervalMs: 20, ...(d ? { process: d.proc } : {}) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// disk inspection
+
+export interface ChunkFile {
+  path: string;
+  name: string;
+  size: number;
+}
+
+/** Every file under the chunk store (`chunks/ab/<hash>` plus temp files and strays). */
+export function listChunkFiles(chunksDir: string): ChunkFile[] {
+  if (!existsSync(chunksDir)) return [];
+  const out: ChunkFile[] = [];
+  for (const shard of readdirSync(chunksDir).sort()) {
+    const shardPath = join(chunksDir, shard);
+    if (!statSync(shardPath).isDirectory()) continue;
+    for (const name of readdirSync(shardPath).sort()) {
+      const path = join(shardPath, name);
+      out.push({ path, name, size: statSync(path).size });
+    }
+  }
+  return out;
+}
+
+/** Chunk files whose name is not the SHA-256 of their content (a visible partial chunk). */
+export function badChunkNames(chunksDir: string): string[] {
+  return listChunkFiles(chunksDir)
+    .filter((f) => /^[0-9a-f]{64}$/.test(f.name) && sha256(readFileSync(f.path)) !== f.name)
+    .map((f) => f.path);
+}
+
+export interface WatchedGet {
+  /** Resolves with the status once the response headers arrived. */
+  headers: Promise<number>;
+  /** Settles when the exchange ended: a complete body, or how it failed. Never rejects. */
+  done: Promise<{ ok: boolean; status: number; bytes: number; sha256: string; error: string | null; ms: number }>;
+}
+
+/**
+ * A GET whose progress can be watched: `headers` (status line in) and `done` (body complete or
+ * failed: connection refused, reset, cut short, timed out). The body is hashed as it streams.
+ */
+export function watchedGet(url: string, timeoutMs = 20_000): WatchedGet {
+  const started = performance.now();
+  let onHeaders: (status: number) => void = () => {};
+  let onHeadersError: (error: Error) => void = () => {};
+  const headers = new Promise<number>((resolve, reject) => {
+    onHeaders = resolve;
+    onHeadersError = reject;
+  });
+  headers.catch(() => {});
+  const done = new Promise<Awaited<WatchedGet['done']>>((resolve) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let status = 0;
+    let settled = false;
+    const finish = (error: string | null, complete: boolean) => {
+      if (settled) return;
+      settled = true;
+      if (error !== null) onHeadersError(new Error(error));
+      resolve({
+        ok: complete && error === null,
+        status,
+        bytes,
+        sha256: hash.digest('hex'),
+        error,
+        ms: performance.now() - started,
+      });
+    };
+    const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
+      status = res.statusCode ?? 0;
+      onHeaders(status);
+      res.on('data', (c: Buffer) => {
+        bytes += c.byteLength;
+        hash.update(c);
+      });
+      res.on('end', () => {
+        const expected = Number(res.headers['content-length'] ?? bytes);
+        finish(res.complete && expected === bytes ? null : `body cut at ${bytes} of ${expected} bytes`, true);
+      });
+      res.on('aborted', () => finish(`response aborted after ${bytes} bytes`, false));
+      res.on('error', (e) => finish(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`.trim(), false));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on('error', (e) => finish(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`.trim(), false));
+    req.end();
+  });
+  return { headers, done };
+}
