@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { Link } from './link.ts';
+import type { Reader } from './reader.ts';
 import { SocketSink } from './sink.ts';
 import type { ToxicCollection } from './toxic-collection.ts';
 
@@ -24,6 +25,7 @@ export class Connection {
     toxics: ToxicCollection,
     random: () => number,
     onClose: (connection: Connection) => void,
+    readers: { client?: Reader | undefined; upstream?: Reader | undefined } = {},
   ) {
     this.#client = client;
     this.#upstream = upstream;
@@ -31,8 +33,8 @@ export class Connection {
     this.#onClose = onClose;
     // Toxiproxy sets SO_LINGER=0 on both sockets when reset_peer is present at accept.
     this.#reset = toxics.resetsOnClose();
-    this.up = new Link('upstream', client, new SocketSink(upstream, this.#reset), random);
-    this.down = new Link('downstream', upstream, new SocketSink(client, this.#reset), random);
+    this.up = new Link('upstream', client, new SocketSink(upstream, this.#reset), random, readers.client);
+    this.down = new Link('downstream', upstream, new SocketSink(client, this.#reset), random, readers.upstream);
     client.once('close', this.#socketClosed);
     upstream.once('close', this.#socketClosed);
     toxics.addLink(this.up);

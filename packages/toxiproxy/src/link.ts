@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { Channel, type Output } from './channel.ts';
+import type { Reader, ReadTarget } from './reader.ts';
 import type { SocketSink } from './sink.ts';
 import { Stub } from './stub.ts';
 import { type Direction, ToxicWrapper } from './toxic-wrapper.ts';
@@ -16,11 +17,12 @@ const HIDDEN_NOOP = new ToxicWrapper('__noop', noop, 'downstream', 'downstream',
  *
  * Chain edits are queued per link so they never interleave.
  */
-export class Link {
+export class Link implements ReadTarget {
   readonly direction: Direction;
   readonly #source: Socket;
   readonly #sink: SocketSink;
   readonly #random: () => number;
+  readonly #reader: Reader | undefined;
   #stubs: Stub[] = [];
   #wrappers: ToxicWrapper[] = [];
   #chained = false;
@@ -31,11 +33,13 @@ export class Link {
   /** Bytes read from the source. */
   received = 0;
 
-  constructor(direction: Direction, source: Socket, sink: SocketSink, random: () => number) {
+  /** With a `reader`, the source socket was set up to read through it (`onread`), not `'data'`. */
+  constructor(direction: Direction, source: Socket, sink: SocketSink, random: () => number, reader?: Reader) {
     this.direction = direction;
     this.#source = source;
     this.#sink = sink;
     this.#random = random;
+    this.#reader = reader;
   }
 
   get sent(): number {
@@ -53,7 +57,8 @@ export class Link {
         stub.run(wrapper);
       }
     }
-    this.#source.on('data', this.#onData);
+    if (this.#reader) this.#reader.bind(this);
+    else this.#source.on('data', this.#onData);
     this.#source.on('end', this.#onEnd);
     this.#source.on('close', this.#onEnd);
   }
@@ -138,15 +143,37 @@ export class Link {
     return next;
   }
 
+  /** `ReadTarget`: bytes from the source's reader (see `reader.ts`). */
+  read(buffer: Buffer, length: number, reused: boolean): boolean {
+    if (this.#destroyed) return false;
+    this.received += length;
+    if (this.#chained || reused) {
+      // Chunks in the chain live on (queued, delayed), so they need memory of their own.
+      this.#forward(Buffer.copyBytesFrom(buffer, 0, length));
+      return false;
+    }
+    // No toxics: straight from the read buffer to the destination, no copy. Until the
+    // destination has flushed those bytes, nothing more is read (into the same memory).
+    if (!this.#sink.writeHeld(buffer.subarray(0, length))) return false;
+    this.#paused = true;
+    this.#source.pause();
+    this.#sink.onFlushed(this.#resume);
+    return true;
+  }
+
   #onData = (data: Buffer): void => {
     this.received += data.length;
+    this.#forward(data);
+  };
+
+  #forward(data: Buffer): void {
     if (!this.#chained) {
       if (!this.#sink.write(data)) this.#pause(this.#sink);
       return;
     }
     const input = this.#stubs[0]!.input;
     if (!input.push({ data, timestamp: performance.now() })) this.#pause(input);
-  };
+  }
 
   #pause(output: Output): void {
     if (this.#paused) return;

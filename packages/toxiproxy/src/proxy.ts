@@ -3,6 +3,7 @@ import { formatAddress, isWildcard, resolvedString, resolveHost, splitHostPort }
 import { Connection } from './connection.ts';
 import { ApiError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import { adopt, Reader } from './reader.ts';
 import { ToxicCollection } from './toxic-collection.ts';
 import type { ToxicJson } from './toxic-wrapper.ts';
 
@@ -123,7 +124,12 @@ export class TcpProxy {
     }
   }
 
-  #accept = (client: Socket): void => {
+  #accept = (accepted: Socket): void => {
+    // Both sockets read through `onread` into reused buffers (see reader.ts); the accepted
+    // one has to be re-wrapped for that, which falls back to plain `'data'` reads.
+    const clientReader = new Reader();
+    const client = adopt(accepted, clientReader);
+    const upstreamReader = new Reader();
     client.on('error', ignore);
     let target: { host: string; port: number };
     try {
@@ -139,6 +145,7 @@ export class TcpProxy {
       port: target.port,
       allowHalfOpen: true,
       noDelay: true,
+      onread: upstreamReader.options,
     });
     upstream.on('error', ignore);
     const abandon = (): void => {
@@ -156,7 +163,10 @@ export class TcpProxy {
         upstream.destroy();
         return;
       }
-      const connection = new Connection(client, upstream, this.toxics, this.#context.random, this.#closed);
+      const connection = new Connection(client, upstream, this.toxics, this.#context.random, this.#closed, {
+        client: client === accepted ? undefined : clientReader,
+        upstream: upstreamReader,
+      });
       this.#connections.add(connection);
       client.resume();
     });
