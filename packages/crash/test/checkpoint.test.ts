@@ -2,6 +2,7 @@
 // (torn file) or lets the checkpoint move backwards, and must pass a temp+fsync+rename writer
 // that merges monotonically.
 import { join } from 'node:path';
+import { captureEvidence } from '@faultline/evidence';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   assertNoViolations,
@@ -15,7 +16,7 @@ import {
   type Violation,
   type WavesReport,
 } from '../src/index.ts';
-import { captureEvidence, fixture, tempDir } from './helpers.ts';
+import { fixture, tempDir } from './helpers.ts';
 
 installOrphanGuard(afterEach);
 
@@ -77,7 +78,7 @@ async function checkpointWaves(s: Scenario): Promise<WavesReport> {
 
 describe('harness self-test: checkpoint writers under SIGKILL waves', () => {
   test('the atomic writer survives 3 waves, including restarts from a lower sequence', async () => {
-    const { log, stop } = captureEvidence();
+    const { log, restore } = captureEvidence(1000);
     try {
       const report = await checkpointWaves({
         role: 'atomic',
@@ -92,7 +93,7 @@ describe('harness self-test: checkpoint writers under SIGKILL waves', () => {
       expect(kills).toHaveLength(3 * WORKERS);
       expect(kills[0]!.detail).toMatch(/^pid \d+ got SIGKILL after journal line \d+ \(wave 1\)$/);
     } finally {
-      stop();
+      restore();
     }
   });
 

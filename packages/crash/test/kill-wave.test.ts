@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { captureEvidence } from '@faultline/evidence';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { installOrphanGuard, journalLength, killWave, lastValue, spawnSelf } from '../src/index.ts';
-import { captureEvidence, fixture, tempDir } from './helpers.ts';
+import { fixture, tempDir } from './helpers.ts';
 
 installOrphanGuard(afterEach);
 const tmp = tempDir();
@@ -16,7 +17,7 @@ function journalWorkers(label: string, n: number) {
 
 describe('kill waves', () => {
   test('SIGKILLs every worker after observed progress and records evidence per kill', async () => {
-    const { log, stop } = captureEvidence();
+    const { log, restore } = captureEvidence(1000);
     try {
       const { journals, procs, progress } = journalWorkers('progress', 3);
       const result = await killWave({
@@ -49,7 +50,7 @@ describe('kill waves', () => {
       });
       expect(lastValue(journals[0]!)).toBe(first.progress - 1);
     } finally {
-      stop();
+      restore();
     }
   });
 
@@ -62,14 +63,14 @@ describe('kill waves', () => {
   });
 
   test('SIGTERM waves are recorded as signals', async () => {
-    const { log, stop } = captureEvidence();
+    const { log, restore } = captureEvidence(1000);
     try {
       const { procs, progress } = journalWorkers('term', 2);
       const result = await killWave({ workers: procs, progress, signal: 'SIGTERM', when: { observeMs: 0 } });
       expect(result.workers.map((k) => k.exit.signal)).toEqual(['SIGTERM', 'SIGTERM']);
       expect(log.entries.map((e) => e.kind)).toEqual(['signal', 'signal']);
     } finally {
-      stop();
+      restore();
     }
   });
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { captureEvidence } from '@faultline/evidence';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import {
   applyRlimits,
@@ -9,7 +10,7 @@ import {
   waitForExit,
   waitForLine,
 } from '../src/index.ts';
-import { captureEvidence, fixture, tempDir } from './helpers.ts';
+import { fixture, tempDir } from './helpers.ts';
 
 installOrphanGuard(afterEach);
 const tmp = tempDir();
@@ -36,7 +37,7 @@ describe('resource limits', () => {
 
   for (const method of ['preload', 'prlimit'] as const) {
     test(`RLIMIT_NOFILE=64 via ${method} starves the child of descriptors, with evidence read back from /proc`, async () => {
-      const { log, stop } = captureEvidence();
+      const { log, restore } = captureEvidence(1000);
       try {
         const { line, method: used, applied, proc } = await probeWith('nofile', { nofile: 64 }, method);
         expect(used).toBe(method);
@@ -55,7 +56,7 @@ describe('resource limits', () => {
           }),
         ]);
       } finally {
-        stop();
+        restore();
       }
     });
   }
@@ -81,7 +82,7 @@ describe('resource limits', () => {
   });
 
   test('applyRlimits changes a running process with prlimit --pid and records it', async () => {
-    const { log, stop } = captureEvidence();
+    const { log, restore } = captureEvidence(1000);
     try {
       const { proc } = await spawnLimited(process.execPath, [probe, 'hold'], { nofile: 4096 });
       await waitForLine(proc, 'holding');
@@ -95,7 +96,7 @@ describe('resource limits', () => {
       proc.kill();
       await proc.exited;
     } finally {
-      stop();
+      restore();
     }
   });
 

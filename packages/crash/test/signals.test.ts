@@ -1,3 +1,4 @@
+import { captureEvidence } from '@faultline/evidence';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   doubleSignal,
@@ -8,7 +9,7 @@ import {
   waitForExit,
   waitForLine,
 } from '../src/index.ts';
-import { captureEvidence, fixture } from './helpers.ts';
+import { fixture } from './helpers.ts';
 
 installOrphanGuard(afterEach);
 
@@ -20,7 +21,7 @@ async function daemon(drainMs: number) {
 
 describe('signal helpers', () => {
   test('SIGTERM drains and exits 0; the signal is recorded as evidence', async () => {
-    const { log, stop } = captureEvidence();
+    const { log, restore } = captureEvidence(1000);
     try {
       const proc = await daemon(100);
       sendSignal(proc, 'SIGTERM', { context: 'while idle' });
@@ -36,12 +37,12 @@ describe('signal helpers', () => {
         }),
       ]);
     } finally {
-      stop();
+      restore();
     }
   });
 
   test('a second signal during the drain exits at once', async () => {
-    const { log, stop } = captureEvidence();
+    const { log, restore } = captureEvidence(1000);
     try {
       const proc = await daemon(20_000);
       const { exit, exitAfterSecondMs } = await doubleSignal(proc, 'SIGTERM', { afterLine: /draining/, gapMs: 0 });
@@ -52,7 +53,7 @@ describe('signal helpers', () => {
         `pid ${proc.pid} got SIGTERM (second of two)`,
       ]);
     } finally {
-      stop();
+      restore();
     }
   });
 

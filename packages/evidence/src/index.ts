@@ -1,5 +1,6 @@
 export type { EvidenceSink, EvidenceValue, FaultEvidence, FaultEvidenceInput } from './evidence.ts';
 export {
+  captureEvidence,
   EvidenceLog,
   evidenceKey,
   isRecordingEvidence,

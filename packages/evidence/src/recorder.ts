@@ -74,3 +74,14 @@ export class EvidenceLog implements EvidenceSink {
     this.#byKey.set(key, copy);
   }
 }
+
+/**
+ * Routes evidence into a fresh log until `restore()` puts the previous sink back: for tests of
+ * fault primitives run without the vitest setup file (call `restore()` in a finally, or return
+ * it from beforeEach).
+ */
+export function captureEvidence(max = MAX_EVIDENCE_ENTRIES): { log: EvidenceLog; restore: () => void } {
+  const log = new EvidenceLog(max);
+  const previous = setEvidenceSink(log);
+  return { log, restore: () => void setEvidenceSink(previous) };
+}

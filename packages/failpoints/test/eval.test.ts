@@ -1,6 +1,6 @@
 // Checklist §7 "Evaluation", items 7-16, plus evidence and seeded replay.
-import { EvidenceLog, setEvidenceSink } from '@faultline/evidence';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { captureEvidence, type EvidenceLog } from '@faultline/evidence';
+import { beforeEach, describe, expect, test } from 'vitest';
 import {
   count,
   FailpointError,
@@ -14,13 +14,10 @@ import {
 } from '../src/index.ts';
 
 let log: EvidenceLog;
-let previousSink: ReturnType<typeof setEvidenceSink>;
 beforeEach(() => {
-  log = new EvidenceLog();
-  previousSink = setEvidenceSink(log);
-});
-afterEach(() => {
-  setEvidenceSink(previousSink);
+  const capture = captureEvidence();
+  log = capture.log;
+  return capture.restore;
 });
 
 const num = (arg: string | undefined) => (arg === undefined ? 2 : Number(arg));

@@ -1,5 +1,5 @@
-import { EvidenceLog, setEvidenceSink } from '@faultline/evidence';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { captureEvidence, type EvidenceLog } from '@faultline/evidence';
+import { beforeEach, describe, expect, test } from 'vitest';
 import {
   describeMode,
   errnoError,
@@ -14,13 +14,10 @@ import {
 } from '../src/index.ts';
 
 let log: EvidenceLog;
-let previousSink: ReturnType<typeof setEvidenceSink>;
 beforeEach(() => {
-  log = new EvidenceLog();
-  previousSink = setEvidenceSink(log);
-});
-afterEach(() => {
-  setEvidenceSink(previousSink);
+  const capture = captureEvidence();
+  log = capture.log;
+  return capture.restore;
 });
 
 class Store {

@@ -1,20 +1,19 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EvidenceLog, setEvidenceSink } from '@faultline/evidence';
+import { captureEvidence, type EvidenceLog } from '@faultline/evidence';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createFaultyFs, type FsPromises } from '../src/index.ts';
 
 let dir: string;
 let log: EvidenceLog;
-let previousSink: ReturnType<typeof setEvidenceSink>;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'faulty-fs-'));
-  log = new EvidenceLog();
-  previousSink = setEvidenceSink(log);
+  const capture = captureEvidence();
+  log = capture.log;
+  return capture.restore;
 });
 afterEach(async () => {
-  setEvidenceSink(previousSink);
   await rm(dir, { recursive: true, force: true });
 });
 

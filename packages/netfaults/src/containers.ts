@@ -139,6 +139,7 @@ export async function startContainers(engine: ContainerEngine, options: Containe
   await ensureImage(options.image);
   const networking = chooseNetworking(options.networking, engine, options.network);
   const labels = { [LABEL]: 'toxiproxy', [`${LABEL}.pid`]: String(process.pid) };
+  const identity = { backend: 'containers', containerRuntime: engine.name, image: options.image, networking } as const;
   if (networking === 'host') {
     let lastError: unknown;
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -159,11 +160,8 @@ export async function startContainers(engine: ContainerEngine, options: Containe
         continue;
       }
       return {
-        backend: 'containers',
+        ...identity,
         apiUrl,
-        containerRuntime: engine.name,
-        image: options.image,
-        networking,
         listenFor: () => '127.0.0.1:0',
         addressOf: (listen) => ({ host: '127.0.0.1', port: splitHostPort(listen).port }),
         networkAddressOf: () => undefined,
@@ -190,11 +188,8 @@ export async function startContainers(engine: ContainerEngine, options: Containe
   const apiUrl = `http://${joinHostPort(host, container.getMappedPort(CONTROL_PORT))}`;
   const exposed = new Set<number>(options.hostPorts ?? []);
   return {
-    backend: 'containers',
+    ...identity,
     apiUrl,
-    containerRuntime: engine.name,
-    image: options.image,
-    networking,
     listenFor: (index) => {
       if (index >= PROXY_PORTS)
         throw new RangeError(`netfaults: at most ${PROXY_PORTS} proxies per bridge environment`);

@@ -1,16 +1,15 @@
 // The layer-3 scenario both backends must pass (embedded.test.ts and containers.test.ts run it).
-import { EvidenceLog, type FaultEvidence, setEvidenceSink } from '@faultline/evidence';
+import { captureEvidence, type EvidenceLog, type FaultEvidence } from '@faultline/evidence';
 import { expect } from 'vitest';
 import type { NetworkEnvironment } from '../src/index.ts';
 import { echoRoundTrip, HTTP_BODY, httpGet, probe, settle, startEcho, startHttp } from './servers.ts';
 
 export async function withEvidence<T>(fn: (log: EvidenceLog) => Promise<T>): Promise<T> {
-  const log = new EvidenceLog();
-  const previous = setEvidenceSink(log);
+  const { log, restore } = captureEvidence();
   try {
     return await fn(log);
   } finally {
-    setEvidenceSink(previous);
+    restore();
   }
 }
 

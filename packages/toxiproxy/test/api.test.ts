@@ -310,20 +310,15 @@ describe('populate', () => {
       { name: 'keep', listen: `127.0.0.1:${p1}`, upstream: 'x:1' },
       { name: 'change', listen: 'localhost:0', upstream: 'x:1' },
     ]);
-    await first.keep!.addToxic({
-      name: 't',
-      type: 'latency',
-      stream: 'downstream',
-      toxicity: 1,
-      attributes: { latency: 1, jitter: 0 },
-    });
-    await first.change!.addToxic({
-      name: 't',
-      type: 'latency',
-      stream: 'downstream',
-      toxicity: 1,
-      attributes: { latency: 1, jitter: 0 },
-    });
+    for (const proxy of [first.keep!, first.change!]) {
+      await proxy.addToxic({
+        name: 't',
+        type: 'latency',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { latency: 1, jitter: 0 },
+      });
+    }
     const res = await api(env.server, 'POST', '/populate', [
       { name: 'keep', listen: `localhost:${p1}`, upstream: 'x:1' },
       { name: 'change', listen: `localhost:${p2}`, upstream: 'x:1' },
