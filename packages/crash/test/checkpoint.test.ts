@@ -111,18 +111,29 @@ describe('harness self-test: checkpoint writers under SIGKILL waves', () => {
 
   test('the naive writer is caught regressing when a wave restarts from a lower sequence', async () => {
     // No deliberate pause: the file is rarely torn, but wave 2 overwrites 1 000 000+ with small numbers.
-    const report = await checkpointWaves({
+    // A kill that happens to tear a wave-1 file leaves nothing to compare for that worker, so on a
+    // loaded machine the scenario is repeated (at most 5 times) until a regression is observable.
+    let report = await checkpointWaves({
       role: 'naive',
       waves: 2,
       start: (w) => (w === 1 ? 1_000_000 : 0),
       pauseMs: 0,
       stopOnViolation: false,
     });
+    for (let attempt = 1; attempt < 5 && !report.violations.some((v) => v.kind === 'regressed'); attempt++) {
+      report = await checkpointWaves({
+        role: 'naive',
+        waves: 2,
+        start: (w) => (w === 1 ? 1_000_000 : 0),
+        pauseMs: 0,
+        stopOnViolation: false,
+      });
+    }
     const regressed = report.violations.filter((v) => v.kind === 'regressed');
     expect(regressed.length).toBeGreaterThan(0);
     expect(regressed[0]).toMatchObject({
       wave: 2,
-      detail: expect.stringMatching(/moved backwards from 10\d{5} \(previous wave\) to \d+$/),
+      detail: expect.stringMatching(/moved backwards from 1\d{6,} \(previous wave\) to \d+$/),
     });
   });
 });

@@ -19,7 +19,7 @@ import {
   mediaBytes,
   startCache,
   stopCache,
-  writeMedia,
+  writeAndCache,
 } from './helpers.ts';
 
 afterEach(cleanup);
@@ -27,15 +27,7 @@ afterEach(cleanup);
 /** Starts, caches a few files, stops cleanly: a real index.db with rows and matching chunk files. */
 async function populated() {
   const first = await startCache();
-  const files: Record<string, Buffer> = {};
-  for (const [name, size] of [
-    ['a.bin', 3 * CHUNK],
-    ['b.bin', 2 * CHUNK + 17],
-    ['c.bin', CHUNK],
-  ] as const) {
-    files[name] = await writeMedia(first.media, name, size);
-    expect((await httpGet(`${first.mc.httpUrl}/files/${name}`)).body.equals(files[name]!)).toBe(true);
-  }
+  const files = await writeAndCache(first, { 'a.bin': 3 * CHUNK, 'b.bin': 2 * CHUNK + 17, 'c.bin': CHUNK });
   const chunks = first.mc.index.chunkCount;
   expect(chunks).toBe(7);
   await stopCache(first.mc);

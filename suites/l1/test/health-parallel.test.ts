@@ -7,7 +7,7 @@ import { count } from '@faultline/failpoints';
 import { recordFault } from '@faultline/vitest';
 import type { Origin } from 'media-cache';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanup, fail, startCache, startStaticOrigin, tempDir, waitFor } from './helpers.ts';
+import { cleanup, fail, httpOrigin, startCache, startStaticOrigin, tempDir, waitFor } from './helpers.ts';
 
 afterEach(cleanup);
 
@@ -56,8 +56,8 @@ describe('health-parallel', () => {
     const { mc } = await startCache({
       config: {
         origins: [
-          { type: 'http', id: 'dead', url: dead.url, filesPrefix: '', priority: 0 },
-          { type: 'http', id: 'alive', url: alive.url, filesPrefix: '', priority: 1 },
+          httpOrigin('dead', dead.url, 0),
+          httpOrigin('alive', alive.url, 1),
           { type: 'local', id: 'disk', path: `${root}/local`, priority: 2 },
         ],
         health: { intervalMs: 60_000, timeoutMs: TIMEOUT_MS },
@@ -99,10 +99,7 @@ describe('health-parallel', () => {
     const times = checkTimes();
     const { mc } = await startCache({
       config: {
-        origins: [
-          { type: 'http', id: 'slow', url: a.url, filesPrefix: '', priority: 0 },
-          { type: 'http', id: 'quick', url: b.url, filesPrefix: '', priority: 1 },
-        ],
+        origins: [httpOrigin('slow', a.url, 0), httpOrigin('quick', b.url, 1)],
         health: { intervalMs: 60_000, timeoutMs: 600 },
       },
       deps: { wrapOrigin: times.wrap },

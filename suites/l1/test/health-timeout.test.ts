@@ -5,7 +5,17 @@ import { count } from '@faultline/failpoints';
 import { faulty, Healthy, Timeout } from '@faultline/faults';
 import type { Origin } from 'media-cache';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cleanup, controlRequest, fail, json, startCache, startStaticOrigin, tempDir, waitFor } from './helpers.ts';
+import {
+  cleanup,
+  controlRequest,
+  fail,
+  httpOrigin,
+  json,
+  startCache,
+  startStaticOrigin,
+  tempDir,
+  waitFor,
+} from './helpers.ts';
 
 afterEach(cleanup);
 
@@ -47,7 +57,7 @@ describe('health-timeout', () => {
     let wrapped: ReturnType<typeof faulty<Origin>> | null = null;
     const { mc } = await startCache({
       config: {
-        origins: [{ type: 'http', id: 'web', url: origin.url, filesPrefix: '' }],
+        origins: [httpOrigin('web', origin.url)],
         health: { intervalMs: 50, timeoutMs: TIMEOUT_MS },
       },
       deps: {

@@ -21,6 +21,7 @@ import {
   startMediaCache,
   type UnsafeConfig,
 } from 'media-cache';
+import { expect } from 'vitest';
 
 export const KiB = 1024;
 /** Chunk size used by the suite: small, so a file of a few hundred KiB has several chunks. */
@@ -167,6 +168,20 @@ export async function startCache(options: StartOptions = {}): Promise<Started> {
   const mc = await startMediaCache(input, { log, ...options.deps });
   caches.push(mc);
   return { mc, log, dir, media, cacheDir, chunksDir: join(cacheDir, 'chunks'), input };
+}
+
+/**
+ * Writes each file (name → size) into the instance's local origin and reads it once through the
+ * cache, expecting the same bytes back: afterwards every chunk of those files is cached. Returns
+ * the bytes by name.
+ */
+export async function writeAndCache(cache: Started, sizes: Record<string, number>): Promise<Record<string, Buffer>> {
+  const files: Record<string, Buffer> = {};
+  for (const [name, size] of Object.entries(sizes)) {
+    files[name] = await writeMedia(cache.media, name, size);
+    expect((await httpGet(`${cache.mc.httpUrl}/files/${name}`)).body.equals(files[name]!)).toBe(true);
+  }
+  return files;
 }
 
 /** Closes an instance started by startCache now (a restart test); cleanup skips it afterwards. */
@@ -316,6 +331,26 @@ export async function startStaticOrigin(root: string, port = 0): Promise<StaticO
   return origin;
 }
 
+/** A static origin over a fresh temp dir holding deterministic media files (name → size, written in order). */
+export async function originWithMedia<N extends string>(
+  sizes: Record<N, number>,
+): Promise<{ root: string; files: Record<N, Buffer>; origin: StaticOrigin }> {
+  const root = await tempDir();
+  const files = {} as Record<N, Buffer>;
+  for (const [name, size] of Object.entries(sizes) as Array<[N, number]>)
+    files[name] = await writeMedia(root, name, size);
+  return { root, files, origin: await startStaticOrigin(root) };
+}
+
+/** The media-cache config of an HTTP origin served by startStaticOrigin (files at the server's root). */
+export function httpOrigin(
+  id: string,
+  url: string,
+  priority?: number,
+): { type: 'http'; id: string; url: string; filesPrefix: string; priority?: number } {
+  return { type: 'http', id, url, filesPrefix: '', ...(priority === undefined ? {} : { priority }) };
+}
+
 /** A loopback port nothing listens on (connections are refused). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -333,6 +368,15 @@ export interface Reply {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   ms: number;
+}
+
+function toReply(res: IncomingMessage, parts: Buffer[], started: number): Reply {
+  return {
+    status: res.statusCode ?? 0,
+    headers: res.headers,
+    body: Buffer.concat(parts),
+    ms: performance.now() - started,
+  };
 }
 
 /**
@@ -356,12 +400,7 @@ export function httpGet(
           reject(new Error(`GET ${url}: connection cut mid-body`));
           return;
         }
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(parts),
-          ms: performance.now() - started,
-        });
+        resolve(toReply(res, parts, started));
       });
     });
     req.setTimeout(timeoutMs, () =>
@@ -380,14 +419,7 @@ export function controlRequest(socketPath: string, method: string, path: string,
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('error', reject);
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(parts),
-          ms: performance.now() - started,
-        }),
-      );
+      res.on('end', () => resolve(toReply(res, parts, started)));
     });
     req.setTimeout(timeoutMs, () =>
       req.destroy(new Error(`control ${method} ${path} did not complete within ${timeoutMs} ms`)),

@@ -12,12 +12,12 @@ import {
   controlRequest,
   fail,
   httpGet,
+  httpOrigin,
   json,
+  originWithMedia,
   startCache,
   startStaticOrigin,
-  tempDir,
   waitFor,
-  writeMedia,
 } from './helpers.ts';
 
 afterEach(cleanup);
@@ -26,15 +26,10 @@ describe('offline-mode', () => {
   test('origin stopped: cached files are served, uncached get 503 at once, status says offline', {
     tags: ['offline-mode'],
   }, async () => {
-    const root = await tempDir();
-    const cached = await writeMedia(root, 'cached.flac', 3 * CHUNK + 99);
-    const uncached = await writeMedia(root, 'uncached.flac', CHUNK);
-    const origin = await startStaticOrigin(root);
+    const { root, files, origin } = await originWithMedia({ 'cached.flac': 3 * CHUNK + 99, 'uncached.flac': CHUNK });
+    const { 'cached.flac': cached, 'uncached.flac': uncached } = files;
     const { mc } = await startCache({
-      config: {
-        origins: [{ type: 'http', id: 'web', url: origin.url, filesPrefix: '' }],
-        health: { intervalMs: 100, timeoutMs: 500 },
-      },
+      config: { origins: [httpOrigin('web', origin.url)], health: { intervalMs: 100, timeoutMs: 500 } },
     });
     expect((await httpGet(`${mc.httpUrl}/files/cached.flac`)).body.equals(cached)).toBe(true);
     expect(mc.status().offline).toBe(false);
@@ -84,16 +79,11 @@ describe('offline-mode', () => {
   test('every health check failing (failpoint): offline with several origins, cache still serves', {
     tags: ['offline-mode'],
   }, async () => {
-    const root = await tempDir();
-    const cached = await writeMedia(root, 'a.bin', 2 * CHUNK);
-    await writeMedia(root, 'b.bin', 10);
-    const web = await startStaticOrigin(root);
+    const { root, files, origin: web } = await originWithMedia({ 'a.bin': 2 * CHUNK, 'b.bin': 10 });
+    const cached = files['a.bin'];
     const { mc } = await startCache({
       config: {
-        origins: [
-          { type: 'http', id: 'web', url: web.url, filesPrefix: '', priority: 0 },
-          { type: 'local', id: 'disk', path: root, priority: 1 },
-        ],
+        origins: [httpOrigin('web', web.url, 0), { type: 'local', id: 'disk', path: root, priority: 1 }],
         health: { intervalMs: 50, timeoutMs: 500 },
       },
     });

@@ -12,23 +12,19 @@ import {
   cleanup,
   freePort,
   httpGet,
+  httpOrigin,
+  originWithMedia,
   startCache,
   startStaticOrigin,
-  tempDir,
   waitFor,
-  writeMedia,
 } from './helpers.ts';
 
 afterEach(cleanup);
 
 async function twoOrigins(primaryUrl?: string) {
-  const root = await tempDir();
-  const files = {
-    a: await writeMedia(root, 'a.bin', 2 * CHUNK + 5),
-    b: await writeMedia(root, 'b.bin', CHUNK),
-    c: await writeMedia(root, 'c.bin', CHUNK + 1),
-  };
-  const secondary = await startStaticOrigin(root);
+  const media = await originWithMedia({ 'a.bin': 2 * CHUNK + 5, 'b.bin': CHUNK, 'c.bin': CHUNK + 1 });
+  const { root, origin: secondary } = media;
+  const files = { a: media.files['a.bin'], b: media.files['b.bin'], c: media.files['c.bin'] };
   const primary = primaryUrl === undefined ? await startStaticOrigin(root) : null;
   return { root, files, secondary, primary, primaryUrl: primaryUrl ?? primary!.url };
 }
@@ -43,10 +39,7 @@ describe('origin-failover', () => {
     const { root, files, secondary } = await twoOrigins(`http://127.0.0.1:${port}`);
     const { mc } = await startCache({
       config: {
-        origins: [
-          { type: 'http', id: 'primary', url: `http://127.0.0.1:${port}`, filesPrefix: '', priority: 0 },
-          { type: 'http', id: 'secondary', url: secondary.url, filesPrefix: '', priority: 1 },
-        ],
+        origins: [httpOrigin('primary', `http://127.0.0.1:${port}`, 0), httpOrigin('secondary', secondary.url, 1)],
         health: { intervalMs: 100, timeoutMs: 500 },
         timeouts: { readMs: 2_000 },
       },
@@ -82,10 +75,7 @@ describe('origin-failover', () => {
     let partition: ReturnType<typeof faulty<Origin>> | null = null;
     const { mc } = await startCache({
       config: {
-        origins: [
-          { type: 'http', id: 'primary', url: primary!.url, filesPrefix: '', priority: 0 },
-          { type: 'http', id: 'secondary', url: secondary.url, filesPrefix: '', priority: 1 },
-        ],
+        origins: [httpOrigin('primary', primary!.url, 0), httpOrigin('secondary', secondary.url, 1)],
         health: { intervalMs: 100, timeoutMs: 300 },
         timeouts: { readMs: 3_000, attemptMs: 250 },
       },
@@ -126,10 +116,7 @@ describe('origin-failover', () => {
     const { files, secondary, primary } = await twoOrigins();
     const { mc } = await startCache({
       config: {
-        origins: [
-          { type: 'http', id: 'primary', url: primary!.url, filesPrefix: '', priority: 0 },
-          { type: 'http', id: 'secondary', url: secondary.url, filesPrefix: '', priority: 1 },
-        ],
+        origins: [httpOrigin('primary', primary!.url, 0), httpOrigin('secondary', secondary.url, 1)],
         health: { intervalMs: 60_000, timeoutMs: 500 },
       },
     });

@@ -12,9 +12,10 @@ import {
   cleanup,
   controlRequest,
   httpGet,
+  httpOrigin,
   json,
+  originWithMedia,
   startCache,
-  startStaticOrigin,
   tempDir,
   waitFor,
   writeMedia,
@@ -62,14 +63,12 @@ describe('passthrough', () => {
   }, async () => {
     const dir = await tempDir();
     const chunksDir = join(dir, 'cache', 'chunks');
-    const root = await tempDir();
-    const cached = await writeMedia(root, 'cached.bin', CHUNK);
-    const fresh = await writeMedia(root, 'fresh.bin', CHUNK);
-    const origin = await startStaticOrigin(root);
+    const { files, origin } = await originWithMedia({ 'cached.bin': CHUNK, 'fresh.bin': CHUNK });
+    const { 'cached.bin': cached, 'fresh.bin': fresh } = files;
     const faults = createFaultyFs([]);
     const { mc } = await startCache({
       dir,
-      config: { origins: [{ type: 'http', id: 'web', url: origin.url, filesPrefix: '' }] },
+      config: { origins: [httpOrigin('web', origin.url)] },
       deps: { fs: faults.fs as FsLike },
     });
     expect((await httpGet(`${mc.httpUrl}/files/cached.bin`)).body.equals(cached)).toBe(true);

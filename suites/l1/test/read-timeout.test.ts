@@ -10,10 +10,10 @@ import {
   cleanup,
   fail,
   httpGet,
+  httpOrigin,
+  originWithMedia,
   settle,
   startCache,
-  startStaticOrigin,
-  tempDir,
   waitFor,
   writeMedia,
 } from './helpers.ts';
@@ -43,13 +43,11 @@ describe('read-timeout', () => {
   });
 
   test('a hanging HTTP origin gives 504 while cached files keep being served', { tags: ['read-timeout'] }, async () => {
-    const root = await tempDir();
-    const cachedData = await writeMedia(root, 'cached.bin', CHUNK + 10);
-    await writeMedia(root, 'fresh.bin', CHUNK);
-    const origin = await startStaticOrigin(root);
+    const { files, origin } = await originWithMedia({ 'cached.bin': CHUNK + 10, 'fresh.bin': CHUNK });
+    const cachedData = files['cached.bin'];
     const { mc } = await startCache({
       config: {
-        origins: [{ type: 'http', id: 'web', url: origin.url, filesPrefix: '' }],
+        origins: [httpOrigin('web', origin.url)],
         timeouts: { readMs: READ_MS },
         health: { intervalMs: 60_000, timeoutMs: 5_000 },
       },

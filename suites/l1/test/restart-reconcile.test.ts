@@ -19,6 +19,7 @@ import {
   sha256,
   startCache,
   stopCache,
+  writeAndCache,
   writeMedia,
 } from './helpers.ts';
 
@@ -29,15 +30,7 @@ describe('restart-reconcile', () => {
     tags: ['restart-reconcile'],
   }, async () => {
     const first = await startCache();
-    const files: Record<string, Buffer> = {};
-    for (const [name, size] of [
-      ['a.bin', 2 * CHUNK],
-      ['b.bin', 2 * CHUNK + 3],
-      ['c.bin', CHUNK],
-    ] as const) {
-      files[name] = await writeMedia(first.media, name, size);
-      expect((await httpGet(`${first.mc.httpUrl}/files/${name}`)).body.equals(files[name]!)).toBe(true);
-    }
+    const files = await writeAndCache(first, { 'a.bin': 2 * CHUNK, 'b.bin': 2 * CHUNK + 3, 'c.bin': CHUNK });
     const chunkOf = (path: string, idx: number) => first.mc.index.getFileChunk(path, idx)!;
     const missing = chunkOf('a.bin', 1);
     const torn = chunkOf('b.bin', 0);

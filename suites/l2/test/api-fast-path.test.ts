@@ -1,25 +1,23 @@
 // api-fast-path (seed 000, ported): `GET /` on the control socket of a real daemon stays fast
 // while a 1 s mutating action holds the serial action queue. The injected condition is the long
 // action; the measurement is taken only while it is provably in flight.
-import { installOrphanGuard, LatencyRecorder, type LatencySummary } from '@faultline/crash';
+import { LatencyRecorder, type LatencySummary } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupDaemons,
   control,
   type Daemon,
+  freshConfig,
   type HttpResult,
   sleep,
   startDaemon,
   status,
   stopDaemon,
-  tempDir,
   until,
-  writeConfig,
+  useDaemonCleanup,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const ACTION_MS = 1_000;
 const MIN_SAMPLES = 200;
@@ -86,8 +84,7 @@ const fmt = (s: LatencySummary) =>
 test('GET / on the control socket stays under the p99 budget while a 1 s mutating action is in flight', {
   tags: ['api-fast-path'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir);
+  const config = await freshConfig();
   const d = await startDaemon(config);
   // warm-up: the first requests pay for JIT and connection setup code paths
   for (let i = 0; i < 20; i++) await control(d.control, 'GET', '/');
@@ -119,8 +116,7 @@ test('GET / on the control socket stays under the p99 budget while a 1 s mutatin
 // The same measurement against the daemon with the protection switched off (status through the
 // queue): it must blow the budget, or the test above could not fail. Not tagged: covers nothing.
 test('control: with unsafe.statusThroughQueue the same measurement blows the budget', async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir, { unsafe: { statusThroughQueue: true } });
+  const config = await freshConfig({ unsafe: { statusThroughQueue: true } });
   const d = await startDaemon(config);
   const put = control(d.control, 'PUT', `/actions/sleep?ms=${ACTION_MS}`, 15_000);
   await sleep(150); // the PUT reaches the queue first; GET / now waits behind it

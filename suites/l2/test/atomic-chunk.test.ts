@@ -4,12 +4,12 @@
 // the client never sees a truncated success, and after a restart reconciliation has removed the
 // orphan and the file is served correctly (the missing chunk refetched from the origin).
 import { DatabaseSync } from 'node:sqlite';
-import { expectExit, installOrphanGuard } from '@faultline/crash';
+import { expectExit } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   badChunkNames,
-  cleanupDaemons,
+  freshConfig,
   httpRequest,
   listChunkFiles,
   sha256,
@@ -17,15 +17,13 @@ import {
   status,
   stopDaemon,
   type TestConfig,
-  tempDir,
-  until,
+  untilChunksCached,
+  useDaemonCleanup,
   watchedGet,
-  writeConfig,
   writeMedia,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const CHUNK = 64 * 1024;
 const SIZE = 4 * CHUNK;
@@ -56,8 +54,7 @@ test.for([
   'SIGKILL at $failpoint: no visible partial chunk; after restart the orphan is reconciled and the file served whole',
   { tags: ['atomic-chunk'] },
   async ({ failpoint, spec, indexedBefore, headersSent }) => {
-    const dir = await tempDir();
-    const config = await writeConfig(dir, { cache: { chunkSize: CHUNK } });
+    const config = await freshConfig({ cache: { chunkSize: CHUNK } });
     const sum = await writeMedia(config.media, 'movie.bin', SIZE);
     const first = await startDaemon(config, { failpoints: `${failpoint}=${spec}`, name: 'media-cache-killed' });
 
@@ -102,14 +99,7 @@ test.for([
     expect(res.status).toBe(200);
     expect(sha256(res.body)).toBe(sum);
     // the status snapshot may be up to 50 ms old: wait for the one that shows the read
-    const after = await until(
-      'the status to show all 4 chunks cached',
-      async () => {
-        const now = await status(second);
-        return now.cache.chunks === 4 && now;
-      },
-      second,
-    );
+    const after = await untilChunksCached(second, 4, 'the status to show all 4 chunks cached');
     expect(after.counters.hits).toBe(indexedBefore);
     expect(after.counters.misses).toBe(4 - indexedBefore);
     expect(badChunkNames(config.chunksDir)).toEqual([]);

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkDurability,
-  installOrphanGuard,
   journalLength,
   maxValue,
   runWaves,
@@ -17,11 +16,10 @@ import {
   type WavesReport,
 } from '@faultline/crash';
 import { CheckpointStore } from 'media-cache';
-import { afterEach, expect, test } from 'vitest';
-import { cleanupDaemons, tempDir } from './helpers.ts';
+import { expect, test } from 'vitest';
+import { tempDir, useDaemonCleanup } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const WRITER = join(import.meta.dirname, 'fixtures', 'checkpoint-writer.ts');
 const WRITERS = 4;

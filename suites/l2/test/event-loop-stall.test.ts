@@ -3,24 +3,21 @@
 // back over its HTTP control). Every origin access costs 300 ms, so reads that waited on one
 // another would take 100 × 600 ms = 60 s; concurrent ones finish in about one read's time. A second
 // round reads the same 100 files from the cache.
-import { installOrphanGuard, LatencyRecorder, type LatencySummary } from '@faultline/crash';
+import { LatencyRecorder, type LatencySummary } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupDaemons,
   failpointCount,
+  freshConfig,
   startDaemon,
-  status,
   stopDaemon,
-  tempDir,
-  until,
+  untilChunksCached,
+  useDaemonCleanup,
   watchedGet,
-  writeConfig,
-  writeMedia,
+  writeMediaFiles,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const READS = 100;
 const SIZE = 200_000;
@@ -28,13 +25,13 @@ const ORIGIN_SLEEP_MS = 300;
 /** The whole batch must finish within this (one read is ~2 × 300 ms; serialised would be ~60 s). */
 const DEADLINE_MS = 8_000;
 
-async function readAll(url: string, names: string[], sums: string[]) {
+async function readAll(url: string, names: string[], sums: Map<string, string>) {
   const latency = new LatencyRecorder();
   const started = performance.now();
   const results = await Promise.all(names.map((n) => watchedGet(`${url}/files/${n}`, DEADLINE_MS).done));
   const wallMs = performance.now() - started;
   results.forEach((r, i) => {
-    expect(r, names[i]).toMatchObject({ ok: true, status: 200, bytes: SIZE, sha256: sums[i] });
+    expect(r, names[i]).toMatchObject({ ok: true, status: 200, bytes: SIZE, sha256: sums.get(names[i]!) });
     latency.record(r.ms);
   });
   return { wallMs, summary: latency.summary() };
@@ -46,10 +43,9 @@ const fmt = (s: LatencySummary, wallMs: number) =>
 test('100 concurrent reads of different files over a slow origin all complete within the deadline', {
   tags: ['event-loop-stall'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir);
+  const config = await freshConfig();
   const names = Array.from({ length: READS }, (_, i) => `show-${String(i).padStart(3, '0')}.ts`);
-  const sums = await Promise.all(names.map((n) => writeMedia(config.media, n, SIZE)));
+  const sums = await writeMediaFiles(config, names, SIZE);
   const spec = `sleep(${ORIGIN_SLEEP_MS})`;
   const d = await startDaemon(config, { failpoints: `origin.read=${spec}`, failpointControl: true });
 
@@ -76,7 +72,7 @@ test('100 concurrent reads of different files over a slow origin all complete wi
   expect(cold.wallMs).toBeLessThan(DEADLINE_MS);
   expect(cold.summary.max).toBeLessThan(DEADLINE_MS);
 
-  await until('100 chunks cached', async () => (await status(d)).cache.chunks === READS, d);
+  await untilChunksCached(d, READS);
   const warm = await readAll(d.url, names, sums);
   console.log(`[event-loop-stall] ${READS} concurrent cached reads: ${fmt(warm.summary, warm.wallMs)}`);
   expect(warm.summary.max).toBeLessThan(DEADLINE_MS);

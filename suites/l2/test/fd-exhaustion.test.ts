@@ -6,11 +6,10 @@
 // the load is gone a request succeeds again. (Connections refused at accept() are dropped silently
 // by libuv; they are counted, not asserted on.)
 import { readdirSync } from 'node:fs';
-import { installOrphanGuard } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupDaemons,
+  freshConfig,
   type HttpResult,
   httpRequest,
   sha256,
@@ -18,14 +17,12 @@ import {
   startDaemon,
   status,
   stopDaemon,
-  tempDir,
   until,
-  writeConfig,
-  writeMedia,
+  useDaemonCleanup,
+  writeMediaFiles,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const NOFILE = 64;
 const SIZE = 100_000;
@@ -33,11 +30,9 @@ const SIZE = 100_000;
 test('with RLIMIT_NOFILE=64, a burst of reads gets clean 503s, the daemon survives and then serves 200 again', {
   tags: ['fd-exhaustion'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir);
+  const config = await freshConfig();
   const names = Array.from({ length: 120 }, (_, i) => `clip-${String(i).padStart(3, '0')}.mp4`);
-  const sums = new Map<string, string>();
-  for (const n of names) sums.set(n, await writeMedia(config.media, n, SIZE));
+  const sums = await writeMediaFiles(config, names, SIZE);
   const d = await startDaemon(config, { limits: { nofile: NOFILE }, failpoints: 'origin.read=sleep(400)' });
   expect(d.limited?.applied.nofile).toEqual({ soft: NOFILE, hard: NOFILE });
 

@@ -1,4 +1,5 @@
-// Shared plumbing for the layer-2 suite: temp dirs, config files, the real media-cache daemon
+// Shared plumbing for the layer-2 suite: the per-file hooks (useDaemonCleanup), temp dirs with
+// config files and media (freshConfig, writeMediaFiles), the real media-cache daemon
 // started through its bin (readiness line parsed), HTTP over the control socket and the data
 // port, deterministic media files, and a failpoint HTTP-control client for daemons started with
 // FAILPOINTS_HTTP. Everything waits with a bound and says what it waited for.
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import {
+  installOrphanGuard,
   type LimitedProcess,
   type ManagedProcess,
   type Rlimits,
@@ -19,6 +21,7 @@ import {
   waitForExit,
   waitForLine,
 } from '@faultline/crash';
+import { afterEach } from 'vitest';
 
 /** The daemon's launcher, run with this process's Node (24: .ts sources run directly). */
 export const BIN = join(import.meta.dirname, '..', '..', '..', 'packages', 'media-cache', 'bin', 'media-cache.js');
@@ -109,8 +112,12 @@ export interface TestConfig {
   dbPath: string;
 }
 
-/** Writes `<dir>/config.json`: cache in `<dir>/cache`, one writable local origin `<dir>/media`. */
-export async function writeConfig(dir: string, extra: Record<string, unknown> = {}): Promise<TestConfig> {
+/**
+ * A fresh temp dir with its `config.json`: cache in `<dir>/cache`, one writable local origin
+ * `<dir>/media`, quiet health rounds; `extra` is merged over the top level of that config.
+ */
+export async function freshConfig(extra: Record<string, unknown> = {}): Promise<TestConfig> {
+  const dir = await tempDir();
   const media = join(dir, 'media');
   await mkdir(media, { recursive: true });
   const path = join(dir, 'config.json');
@@ -134,6 +141,17 @@ export async function writeConfig(dir: string, extra: Record<string, unknown> = 
     socket: join(cacheDir, 'control.sock'),
     dbPath: join(cacheDir, 'index.db'),
   };
+}
+
+/** Writes deterministic media files of `size` bytes into the config's local origin, one after another; SHA-256 by name. */
+export async function writeMediaFiles(
+  config: TestConfig,
+  names: readonly string[],
+  size: number,
+): Promise<Map<string, string>> {
+  const sums = new Map<string, string>();
+  for (const name of names) sums.set(name, await writeMedia(config.media, name, size));
+  return sums;
 }
 
 export interface Readiness {
@@ -242,6 +260,15 @@ export async function cleanupDaemons(context?: { task?: { result?: { state?: str
   }
   daemons.clear();
   await cleanupTemps();
+}
+
+/**
+ * The hooks every l2 test file registers (call once at its top level): the orphan guard (no child
+ * process may outlive its test), then `afterEach(cleanupDaemons)`.
+ */
+export function useDaemonCleanup(): void {
+  installOrphanGuard(afterEach);
+  afterEach(cleanupDaemons);
 }
 
 /** Structured JSON log lines (stderr) of the daemon with `event`. */
@@ -370,6 +397,21 @@ export function until<T>(
   timeoutMs = 10_000,
 ) {
   return waitFor(what, probe, { timeoutMs, intervalMs: 20, ...(d ? { process: d.proc } : {}) });
+}
+
+/**
+ * Waits (bounded) until the daemon's status shows exactly `chunks` chunks cached (the snapshot may
+ * lag a finished read by up to 50 ms); returns that status.
+ */
+export function untilChunksCached(d: Daemon, chunks: number, what = `${chunks} chunks cached`): Promise<Status> {
+  return until(
+    what,
+    async () => {
+      const now = await status(d);
+      return now.cache.chunks === chunks && now;
+    },
+    d,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

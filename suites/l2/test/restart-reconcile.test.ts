@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { expectExit, installOrphanGuard } from '@faultline/crash';
+import { expectExit } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupDaemons,
+  freshConfig,
   httpRequest,
   listChunkFiles,
   sha256,
@@ -20,15 +20,13 @@ import {
   status,
   stopDaemon,
   type TestConfig,
-  tempDir,
-  until,
+  untilChunksCached,
+  useDaemonCleanup,
   watchedGet,
-  writeConfig,
-  writeMedia,
+  writeMediaFiles,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const CHUNK = 64 * 1024;
 const FILES = ['a.bin', 'b.bin', 'c.bin'];
@@ -50,14 +48,12 @@ const chunkPath = (config: TestConfig, hash: string) => join(config.chunksDir, h
 test('after a SIGKILL and hand-made damage, restart reconciles index and chunk files and serves everything', {
   tags: ['restart-reconcile'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir, { cache: { chunkSize: CHUNK } });
-  const sums = new Map<string, string>();
-  for (const f of [...FILES, 'd.bin']) sums.set(f, await writeMedia(config.media, f, 4 * CHUNK));
+  const config = await freshConfig({ cache: { chunkSize: CHUNK } });
+  const sums = await writeMediaFiles(config, [...FILES, 'd.bin'], 4 * CHUNK);
 
   const first = await startDaemon(config, { failpointControl: true, name: 'media-cache-killed' });
   for (const f of FILES) expect((await httpRequest(`${first.url}/files/${f}`)).status).toBe(200);
-  await until('12 chunks cached', async () => (await status(first)).cache.chunks === 12, first);
+  await untilChunksCached(first, 12);
 
   // arm the kill at runtime, then read d.bin: its first chunk lands on disk, the process dies
   const armed = await httpRequest(`http://failpoints/chunk.after-write`, {
@@ -124,14 +120,7 @@ test('after a SIGKILL and hand-made damage, restart reconciles index and chunk f
     expect(res.status, f).toBe(200);
     expect(sha256(res.body), f).toBe(sum);
   }
-  const after = await until(
-    '16 chunks cached',
-    async () => {
-      const now = await status(second);
-      return now.cache.chunks === 16 && now;
-    },
-    second,
-  );
+  const after = await untilChunksCached(second, 16);
   // 9 survivors served from disk; 2 missing + 1 mismatched + 4 of d.bin refetched from the origin
   expect(after.counters.hits).toBe(9);
   expect(after.counters.misses).toBe(7);

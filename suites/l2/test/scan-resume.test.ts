@@ -4,24 +4,23 @@
 // and completes with every origin file recorded exactly once, in order: no duplicates, no gaps.
 import { readFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { expectExit, installOrphanGuard, sendSignal } from '@faultline/crash';
+import { expectExit, sendSignal } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupDaemons,
   control,
   type Daemon,
+  freshConfig,
   startDaemon,
   stopDaemon,
   type TestConfig,
-  tempDir,
   until,
-  writeConfig,
+  useDaemonCleanup,
   writeMedia,
+  writeMediaFiles,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const FILES = 250;
 const BATCH = 20; // 13 batches
@@ -82,8 +81,7 @@ const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 test('a scan SIGKILLed twice mid-way resumes from its checkpoint: every file exactly once, in order', {
   tags: ['scan-resume'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir, { scan: { batchSize: BATCH } });
+  const config = await freshConfig({ scan: { batchSize: BATCH } });
   const names: string[] = [];
   for (let i = 0; i < FILES; i++) {
     const name = `album-${String(i % 7)}/track-${String(i).padStart(3, '0')}.flac`;
@@ -140,10 +138,9 @@ test('a scan SIGKILLed twice mid-way resumes from its checkpoint: every file exa
 test('a scan interrupted by SIGTERM stops cleanly mid-way and resumes after restart: every file exactly once', {
   tags: ['scan-resume'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir, { scan: { batchSize: 10 } });
+  const config = await freshConfig({ scan: { batchSize: 10 } });
   const names = Array.from({ length: 100 }, (_, i) => `podcast/ep-${String(i).padStart(3, '0')}.mp3`);
-  for (const n of names) await writeMedia(config.media, n, 32);
+  await writeMediaFiles(config, names, 32);
   const expected = [...names].sort(byteOrder);
   // each batch listing waits 150 ms, so the scan is provably mid-way when the signal lands
   const first = await startDaemon(config, { failpoints: 'scan.batch=sleep(150)', name: 'media-cache-run1' });

@@ -5,27 +5,26 @@
 // tears down in order, removes its socket and lock and exits 0. A second signal exits at once
 // with 128 + signal.
 import { existsSync } from 'node:fs';
-import { doubleSignal, expectExit, installOrphanGuard, sendSignal, waitForLine } from '@faultline/crash';
+import { doubleSignal, expectExit, sendSignal, waitForLine } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupDaemons,
   control,
   type Daemon,
   failpointCount,
+  freshConfig,
   httpRequest,
   logEvents,
   startDaemon,
   status,
-  tempDir,
   until,
+  useDaemonCleanup,
   watchedGet,
-  writeConfig,
   writeMedia,
+  writeMediaFiles,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const TEARDOWN = ['stop-accepting', 'drain', 'actions', 'control', 'supervisor', 'origins', 'db', 'socket', 'lock'];
 
@@ -77,10 +76,9 @@ async function expectConnectionRefused(url: string): Promise<string> {
 test('SIGTERM with 4 slow reads in flight: stop accepting, reads finish, ordered teardown, socket + lock removed, exit 0', {
   tags: ['sig-term', 'shutdown-order'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir, { timeouts: { drainMs: 8_000, readMs: 20_000 } });
+  const config = await freshConfig({ timeouts: { drainMs: 8_000, readMs: 20_000 } });
   const files = ['a.bin', 'b.bin', 'c.bin', 'd.bin'];
-  const sums = await Promise.all(files.map((f) => writeMedia(config.media, f, 300_000)));
+  const sums = await writeMediaFiles(config, files, 300_000);
   const spec = 'sleep(700)';
   const d = await startDaemon(config, { failpoints: `origin.read=${spec}`, failpointControl: true });
 
@@ -100,7 +98,12 @@ test('SIGTERM with 4 slow reads in flight: stop accepting, reads finish, ordered
     `[sig-term] SIGTERM → exit 0 in ${shutdownMs.toFixed(0)} ms; in-flight reads ${results.map((r) => `${r.status}/${r.ms.toFixed(0)}ms`).join(' ')}; new connection: ${refused}`,
   );
   results.forEach((r, i) => {
-    expect(r, `read of ${files[i]}`).toMatchObject({ ok: true, status: 200, bytes: 300_000, sha256: sums[i] });
+    expect(r, `read of ${files[i]}`).toMatchObject({
+      ok: true,
+      status: 200,
+      bytes: 300_000,
+      sha256: sums.get(files[i]!),
+    });
   });
   expect(existsSync(config.socket)).toBe(false);
   expect(existsSync(config.lockFile)).toBe(false);
@@ -114,10 +117,9 @@ test('SIGTERM with 4 slow reads in flight: stop accepting, reads finish, ordered
 test('SIGINT with reads stuck past drainMs: the one before its headers gets 503, the one mid-body is cut, exit 0 in time', {
   tags: ['sig-term', 'shutdown-order'],
 }, async () => {
-  const dir = await tempDir();
   const drainMs = 800;
   // 64 KiB chunks: big.bin has 3, so its headers go out after chunk 0 and chunk 1 hangs
-  const config = await writeConfig(dir, {
+  const config = await freshConfig({
     cache: { chunkSize: 64 * 1024 },
     timeouts: { drainMs, readMs: 60_000 },
   });
@@ -163,8 +165,7 @@ test.for([
   ['SIGTERM', 143],
   ['SIGINT', 130],
 ] as const)('a second %s during a slow drain exits at once with %i', { tags: ['sig-term'] }, async ([signal, code]) => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir, { timeouts: { drainMs: 20_000, readMs: 60_000 } });
+  const config = await freshConfig({ timeouts: { drainMs: 20_000, readMs: 60_000 } });
   await writeMedia(config.media, 'x.bin', 10_000);
   const spec = 'sleep(30000)';
   const d = await startDaemon(config, { failpoints: `origin.read=${spec}`, failpointControl: true });
@@ -189,8 +190,7 @@ test.for([
 test('SIGTERM with a 30 s control action in flight: the action ends with a clean 503, exit 0 without waiting for it', {
   tags: ['sig-term', 'shutdown-order'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir);
+  const config = await freshConfig();
   const d = await startDaemon(config);
   const action = control(d.control, 'PUT', '/actions/sleep?ms=30000', 20_000).then(
     (res) => ({ status: res.status, text: res.text() }),

@@ -3,11 +3,11 @@
 // refuse with exit 75 and a message that says who owns what.
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { expectExit, installOrphanGuard, sendSignal, waitForExit, waitForLine } from '@faultline/crash';
+import { expectExit, sendSignal, waitForExit, waitForLine } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupDaemons,
+  freshConfig,
   httpRequest,
   launchDaemon,
   logEvents,
@@ -16,13 +16,11 @@ import {
   status,
   stopDaemon,
   type TestConfig,
-  tempDir,
-  writeConfig,
+  useDaemonCleanup,
   writeMedia,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 /** Does anything accept a connection on this unix socket? */
 function socketAnswers(path: string): Promise<string> {
@@ -41,8 +39,7 @@ const lockOwner = (config: TestConfig) => JSON.parse(readFileSync(config.lockFil
 test('after kill -9 the next start cleans the stale socket and lock; a live owner is refused with 75', {
   tags: ['stale-socket'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir);
+  const config = await freshConfig();
   const sum = await writeMedia(config.media, 'a.bin', 50_000);
   const first = await startDaemon(config, { name: 'media-cache-1' });
   expect(lockOwner(config).pid).toBe(first.pid);
@@ -85,8 +82,7 @@ test('after kill -9 the next start cleans the stale socket and lock; a live owne
 test('after kill -9, a lock whose pid was reused by an unrelated live process is still recognised as stale', {
   tags: ['stale-socket'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir);
+  const config = await freshConfig();
   const first = await startDaemon(config);
   sendSignal(first.proc, 'SIGKILL', { context: 'then its pid lock is handed to a live, unrelated pid' });
   await expectExit(first.proc, { signal: 'SIGKILL' });
@@ -110,8 +106,7 @@ test('after kill -9, a lock whose pid was reused by an unrelated live process is
 test('after a kill -9 that left an empty lock file, an immediate restart starts', {
   tags: ['stale-socket'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir);
+  const config = await freshConfig();
   const first = await startDaemon(config);
   first.proc.kill('SIGKILL', 'group');
   const died = await first.proc.exited;

@@ -8,25 +8,23 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { installOrphanGuard, type RssReport, sampleRss } from '@faultline/crash';
+import { type RssReport, sampleRss } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupDaemons,
   fileSha256,
+  freshConfig,
   httpRequest,
   MiB,
   mediaPieces,
   sleep,
   startDaemon,
   stopDaemon,
-  tempDir,
-  writeConfig,
+  useDaemonCleanup,
   writeMedia,
 } from './helpers.ts';
 
-installOrphanGuard(afterEach);
-afterEach(cleanupDaemons);
+useDaemonCleanup();
 
 const BIG = 64 * MiB;
 const MAX_GROWTH = 16 * MiB;
@@ -83,8 +81,7 @@ const line = (what: string, r: RssReport<unknown>) =>
 test('64 MiB downloads and a 64 MiB upload stream through the daemon with RSS growth < 16 MiB', {
   tags: ['stream-memory'],
 }, async () => {
-  const dir = await tempDir();
-  const config = await writeConfig(dir, { cache: { maxBytes: 512 * MiB } });
+  const config = await freshConfig({ cache: { maxBytes: 512 * MiB } });
   const bigSum = await writeMedia(config.media, 'big.bin', BIG);
   const upSum = createHash('sha256');
   for (const piece of mediaPieces('up.bin', BIG, 64 * 1024)) upSum.update(piece);

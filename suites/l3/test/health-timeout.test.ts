@@ -2,60 +2,17 @@
 // request, the connection stays open) is marked unhealthy within `health.timeoutMs`, as the control
 // socket's status shows; the other origin's checks are unaffected, and the origin is healthy again
 // at the first check after the fault is lifted.
-import { sharedNetworkEnvironment } from '@faultline/netfaults';
 import type { HealthCheckResult } from 'media-cache';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import {
-  cleanupTemps,
-  control,
-  KiB,
-  mediaBytes,
-  originOf,
-  proxyTo,
-  StaticOrigin,
-  startCache,
-  stopCaches,
-  waitForHealth,
-} from './helpers.ts';
+import { expect, test } from 'vitest';
+import { control, KiB, mediaBytes, originOf, useProxiedOrigins, waitForHealth } from './helpers.ts';
 
 const TIMEOUT_MS = 600;
 const INTERVAL_MS = 400;
 const SLACK_MS = 1_000;
 
 const files = { 'a.bin': mediaBytes('a.bin', 64 * KiB) };
-const net = sharedNetworkEnvironment();
-let originA: StaticOrigin;
-let originB: StaticOrigin;
-
-beforeAll(async () => {
-  originA = await StaticOrigin.start('a', files);
-  originB = await StaticOrigin.start('b', files);
-});
-afterEach(async () => {
-  await stopCaches();
-  await net.resetToxics();
-});
-afterAll(async () => {
-  await net.close();
-  await originA?.close();
-  await originB?.close();
-  await cleanupTemps();
-});
-
-async function setup(ctx: { skip(note: string): void }) {
-  const env = await net.get(ctx);
-  const a = await proxyTo(env, 'origin-a', originA.port);
-  const b = await proxyTo(env, 'origin-b', originB.port);
-  const cache = await startCache(
-    [
-      { id: 'a', proxy: a },
-      { id: 'b', proxy: b },
-    ],
-    { health: { intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS } },
-  );
-  await waitForHealth(cache.socket, { a: true, b: true });
-  return { env, a, b, ...cache };
-}
+const { startBehindProxies } = useProxiedOrigins({ a: 'origin-a', b: 'origin-b' }, files);
+const CONFIG = { health: { intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS } };
 
 /** A check-health action on the control socket: how long it took and what it found per origin. */
 async function checkNow(socket: string) {
@@ -80,9 +37,9 @@ function expectTimedOutCheck(check: Awaited<ReturnType<typeof checkNow>>) {
 test('a health check that hangs (timeout toxic) is marked unhealthy within its timeout, then recovers', {
   tags: ['health-timeout'],
 }, async (ctx) => {
-  const { env, a, socket } = await setup(ctx);
+  const { env, proxies, socket } = await startBehindProxies(ctx, CONFIG);
 
-  const hang = await env.toxic(a, { type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
+  const hang = await env.toxic(proxies.a, { type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
   const marked = await waitForHealth(socket, { a: false, b: true }, INTERVAL_MS + TIMEOUT_MS + 3 * SLACK_MS);
   expect(marked.ms, `marked unhealthy ${marked.ms} ms after the toxic`).toBeLessThan(
     INTERVAL_MS + TIMEOUT_MS + SLACK_MS,
@@ -104,9 +61,9 @@ test('a health check that hangs (timeout toxic) is marked unhealthy within its t
 test('a blackholed origin (connections accepted, no byte passes) is marked unhealthy within its timeout', {
   tags: ['health-timeout'],
 }, async (ctx) => {
-  const { env, a, socket } = await setup(ctx);
+  const { env, proxies, socket } = await startBehindProxies(ctx, CONFIG);
 
-  const blackhole = await env.partition(a, { mode: 'blackhole' });
+  const blackhole = await env.partition(proxies.a, { mode: 'blackhole' });
   const marked = await waitForHealth(socket, { a: false, b: true }, INTERVAL_MS + TIMEOUT_MS + 3 * SLACK_MS);
   expect(marked.ms).toBeLessThan(INTERVAL_MS + TIMEOUT_MS + SLACK_MS);
   expect(originOf(marked.status, 'a').lastError).toMatch(/timed out after 600 ms/);

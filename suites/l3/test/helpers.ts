@@ -1,7 +1,8 @@
 // Shared plumbing for the layer-3 suite: temp dirs, deterministic media, a real HTTP static-file
 // origin (Range support, request log) to put behind Toxiproxy, an HTTP client that reports exactly
 // what arrived (status, Content-Length, bytes, SHA-256, how the body ended), the control socket,
-// the daemon in process (startMediaCache) or as a child process through its bin. Every wait is
+// the daemon in process (startMediaCache) or as a child process through its bin, and
+// useProxiedOrigins(): a test file's origins behind Toxiproxy with the file's hooks. Every wait is
 // bounded and says what it waited for.
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +11,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ManagedProcess, spawnNode, waitFor, waitForLine } from '@faultline/crash';
-import type { NetProxy, NetworkEnvironment } from '@faultline/netfaults';
+import {
+  type NetProxy,
+  type NetworkEnvironment,
+  type SkipContext,
+  sharedNetworkEnvironment,
+} from '@faultline/netfaults';
 import {
   type MediaCache,
   type MediaCacheConfigInput,
@@ -19,6 +25,7 @@ import {
   type OriginHealth,
   startMediaCache,
 } from 'media-cache';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -424,6 +431,70 @@ export async function stopCaches(): Promise<void> {
   const all = [...running];
   running.clear();
   await Promise.all(all.map((mc) => mc.close()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// a test file's origins behind Toxiproxy, with its hooks
+
+export interface ProxiedCache<Id extends string> extends InProcessCache {
+  env: NetworkEnvironment;
+  /** Each origin's proxy, by origin id. */
+  proxies: Record<Id, NetProxy>;
+}
+
+export interface ProxiedOrigins<Id extends string> {
+  /** The static origins by id (each named after its id, serving the same files); started in beforeAll. */
+  origins: Record<Id, StaticOrigin>;
+  /**
+   * startCache on every origin, each dialled through its proxy (priorities in the order of the ids),
+   * then waits until the control socket says every origin is healthy. Skips the test when no
+   * Toxiproxy backend is available.
+   */
+  startBehindProxies(
+    ctx: SkipContext,
+    extra?: Omit<MediaCacheConfigInput, 'cacheDir' | 'origins'>,
+  ): Promise<ProxiedCache<Id>>;
+}
+
+/**
+ * For a test file whose in-process caches read real static origins through Toxiproxy: `proxyNames`
+ * maps each origin id to its proxy's name. Registers the file's hooks: origins started beforeAll;
+ * afterEach every cache stopped and every toxic removed; afterAll the environment closed, the
+ * origins closed and the temp dirs removed.
+ */
+export function useProxiedOrigins<Id extends string>(
+  proxyNames: Record<Id, string>,
+  files: Record<string, Buffer>,
+): ProxiedOrigins<Id> {
+  const ids = Object.keys(proxyNames) as Id[];
+  const net = sharedNetworkEnvironment();
+  const origins = {} as Record<Id, StaticOrigin>;
+  beforeAll(async () => {
+    for (const id of ids) origins[id] = await StaticOrigin.start(id, files);
+  });
+  afterEach(async () => {
+    await stopCaches();
+    await net.resetToxics();
+  });
+  afterAll(async () => {
+    await net.close();
+    for (const id of ids) await origins[id]?.close();
+    await cleanupTemps();
+  });
+  return {
+    origins,
+    async startBehindProxies(ctx, extra = {}) {
+      const env = await net.get(ctx);
+      const proxies = {} as Record<Id, NetProxy>;
+      for (const id of ids) proxies[id] = await proxyTo(env, proxyNames[id], origins[id].port);
+      const cache = await startCache(
+        ids.map((id) => ({ id, proxy: proxies[id] })),
+        extra,
+      );
+      await waitForHealth(cache.socket, Object.fromEntries(ids.map((id) => [id, true])));
+      return { env, proxies, ...cache };
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,20 +2,15 @@
 // connections hang). The daemon must say it is offline (control status, /healthz), keep serving
 // what it has cached (whole files and ranges, correct bytes), fail uncached reads cleanly and fast
 // (503/502/504, never a hang), and come back online when one origin returns.
-import { sharedNetworkEnvironment } from '@faultline/netfaults';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
-  cleanupTemps,
   get,
   json,
   KiB,
   mediaBytes,
-  proxyTo,
-  StaticOrigin,
   sha256,
-  startCache,
   status,
-  stopCaches,
+  useProxiedOrigins,
   waitForHealth,
   waitForStatus,
 } from './helpers.ts';
@@ -29,40 +24,18 @@ const files = {
   'uncached.bin': mediaBytes('uncached.bin', 3 * CHUNK),
   'later.bin': mediaBytes('later.bin', 3 * CHUNK),
 };
-const net = sharedNetworkEnvironment();
-let originA: StaticOrigin;
-let originB: StaticOrigin;
+const { origins, startBehindProxies } = useProxiedOrigins({ a: 'origin-a', b: 'origin-b' }, files);
 
-beforeAll(async () => {
-  originA = await StaticOrigin.start('a', files);
-  originB = await StaticOrigin.start('b', files);
-});
-afterEach(async () => {
-  await stopCaches();
-  await net.resetToxics();
-});
-afterAll(async () => {
-  await net.close();
-  await originA?.close();
-  await originB?.close();
-  await cleanupTemps();
-});
-
+/** Both origins healthy, cached.bin read once (so it is cached). */
 async function setup(ctx: { skip(note: string): void }) {
-  const env = await net.get(ctx);
-  const a = await proxyTo(env, 'origin-a', originA.port);
-  const b = await proxyTo(env, 'origin-b', originB.port);
-  const cache = await startCache(
-    [
-      { id: 'a', proxy: a },
-      { id: 'b', proxy: b },
-    ],
-    { cache: { chunkSize: CHUNK }, timeouts: { readMs: READ_MS }, health: HEALTH },
-  );
-  await waitForHealth(cache.socket, { a: true, b: true });
+  const cache = await startBehindProxies(ctx, {
+    cache: { chunkSize: CHUNK },
+    timeouts: { readMs: READ_MS },
+    health: HEALTH,
+  });
   const warm = await get(`${cache.url}/files/cached.bin`);
   expect(warm).toMatchObject({ status: 200, complete: true, sha256: sha256(files['cached.bin']) });
-  return { env, a, b, ...cache };
+  return cache;
 }
 
 /** Everything a client of an offline daemon may rely on: cached bytes served, the rest refused fast. */
@@ -88,10 +61,10 @@ async function expectOfflineBehaviour(url: string) {
 test('all origins refused: offline, cached files still served, uncached ones 503 at once, back when one returns', {
   tags: ['offline-mode'],
 }, async (ctx) => {
-  const { env, a, b, url, socket } = await setup(ctx);
+  const { env, proxies, url, socket } = await setup(ctx);
 
-  const downA = await env.partition(a);
-  const downB = await env.partition(b);
+  const downA = await env.partition(proxies.a);
+  const downB = await env.partition(proxies.b);
   const off = await waitForStatus(socket, 'status offline', (s) => s.offline, 5_000);
   expect(off.status.origins.map((o) => o.healthy)).toEqual([false, false]);
   const { cached, uncached } = await expectOfflineBehaviour(url);
@@ -100,13 +73,13 @@ test('all origins refused: offline, cached files still served, uncached ones 503
   );
 
   // One origin returns: online again after its next health check, and uncached reads work.
-  originB.clearLog();
+  origins.b.clearLog();
   await downB.heal();
   const on = await waitForStatus(socket, 'status online', (s) => !s.offline, 5_000);
   expect(on.status.origins.find((o) => o.id === 'b')?.healthy).toBe(true);
   const later = await get(`${url}/files/later.bin`);
   expect(later).toMatchObject({ status: 200, complete: true, sha256: sha256(files['later.bin']) });
-  expect(originB.reads('later.bin').length).toBeGreaterThan(0);
+  expect(origins.b.reads('later.bin').length).toBeGreaterThan(0);
   await downA.heal();
   await waitForHealth(socket, { a: true, b: true });
 });
@@ -114,9 +87,9 @@ test('all origins refused: offline, cached files still served, uncached ones 503
 test('all origins blackholed (connections hang): uncached reads end within the deadline, then offline fails fast', {
   tags: ['offline-mode'],
 }, async (ctx) => {
-  const { env, a, b, url, socket } = await setup(ctx);
+  const { env, proxies, url, socket } = await setup(ctx);
 
-  const blackhole = await env.partition([a, b], { mode: 'blackhole' });
+  const blackhole = await env.partition([proxies.a, proxies.b], { mode: 'blackhole' });
   // Before the health checks notice, an uncached read hangs on a real socket: it must still end
   // (504 at the read deadline, or 503 if the monitor marked everything down first), never hang.
   const early = await get(`${url}/files/uncached.bin`, { timeoutMs: READ_MS + 5_000 });

@@ -5,23 +5,8 @@
 // health check brings it back and it serves again.
 
 import { waitFor } from '@faultline/crash';
-import { sharedNetworkEnvironment } from '@faultline/netfaults';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import {
-  cleanupTemps,
-  get,
-  KiB,
-  mediaBytes,
-  originOf,
-  proxyTo,
-  StaticOrigin,
-  sha256,
-  sleep,
-  startCache,
-  status,
-  stopCaches,
-  waitForHealth,
-} from './helpers.ts';
+import { expect, test } from 'vitest';
+import { get, KiB, mediaBytes, originOf, sha256, sleep, status, useProxiedOrigins, waitForHealth } from './helpers.ts';
 
 const CHUNK = 64 * KiB;
 const HEALTH = { intervalMs: 500, timeoutMs: 500 };
@@ -31,40 +16,19 @@ const files = Object.fromEntries(names.map((n) => [n, mediaBytes(n, 4 * CHUNK)])
   (typeof names)[number],
   Buffer
 >;
-const net = sharedNetworkEnvironment();
-let originA: StaticOrigin;
-let originB: StaticOrigin;
+// `a` first: the primary (priority 0), `b` the secondary (priority 1).
+const { origins, startBehindProxies } = useProxiedOrigins({ a: 'origin-a', b: 'origin-b' }, files);
 
-beforeAll(async () => {
-  originA = await StaticOrigin.start('a', files);
-  originB = await StaticOrigin.start('b', files);
-});
-afterEach(async () => {
-  await stopCaches();
-  await net.resetToxics();
-});
-afterAll(async () => {
-  await net.close();
-  await originA?.close();
-  await originB?.close();
-  await cleanupTemps();
-});
-
+/** Both origins healthy, their request logs cleared. */
 async function setup(ctx: { skip(note: string): void }) {
-  const env = await net.get(ctx);
-  const a = await proxyTo(env, 'origin-a', originA.port);
-  const b = await proxyTo(env, 'origin-b', originB.port);
-  const cache = await startCache(
-    [
-      { id: 'a', proxy: a, priority: 0 },
-      { id: 'b', proxy: b, priority: 1 },
-    ],
-    { cache: { chunkSize: CHUNK }, timeouts: { readMs: 10_000 }, health: HEALTH },
-  );
-  await waitForHealth(cache.socket, { a: true, b: true });
-  originA.clearLog();
-  originB.clearLog();
-  return { env, a, b, ...cache };
+  const cache = await startBehindProxies(ctx, {
+    cache: { chunkSize: CHUNK },
+    timeouts: { readMs: 10_000 },
+    health: HEALTH,
+  });
+  origins.a.clearLog();
+  origins.b.clearLog();
+  return cache;
 }
 
 /** After healing: `a` is used again once a health check has seen it, and `b` is left alone. */
@@ -73,25 +37,25 @@ async function expectPrimaryBack(url: string, socket: string, file: (typeof name
   expect(back.ms, `a healthy again ${back.ms} ms after healing`).toBeLessThan(
     HEALTH.intervalMs + HEALTH.timeoutMs + 1_500,
   );
-  originA.clearLog();
-  originB.clearLog();
+  origins.a.clearLog();
+  origins.b.clearLog();
   const r = await get(`${url}/files/${file}`);
   expect(r).toMatchObject({ status: 200, complete: true, sha256: sha256(files[file]) });
-  expect(originA.reads(file).length, 'the primary serves again').toBe(4);
-  expect(originB.reads(file).length, 'the secondary is not used once the primary is back').toBe(0);
+  expect(origins.a.reads(file).length, 'the primary serves again').toBe(4);
+  expect(origins.b.reads(file).length, 'the secondary is not used once the primary is back').toBe(0);
   return back.ms;
 }
 
 test('primary partitioned (refused): the secondary serves; the primary is used again after it heals', {
   tags: ['origin-failover'],
 }, async (ctx) => {
-  const { env, a, url, socket } = await setup(ctx);
+  const { env, proxies, url, socket } = await setup(ctx);
 
-  const partition = await env.partition(a);
+  const partition = await env.partition(proxies.a);
   const r = await get(`${url}/files/one.bin`);
   expect(r).toMatchObject({ status: 200, complete: true, sha256: sha256(files['one.bin']) });
-  expect(originB.reads('one.bin').length, 'every chunk came from the secondary').toBe(4);
-  expect(originA.reads('one.bin').length, 'nothing reached the partitioned primary').toBe(0);
+  expect(origins.b.reads('one.bin').length, 'every chunk came from the secondary').toBe(4);
+  expect(origins.a.reads('one.bin').length, 'nothing reached the partitioned primary').toBe(0);
   const during = await status(socket);
   expect(originOf(during, 'a')).toMatchObject({ healthy: false });
   expect(originOf(during, 'a').lastError).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
@@ -108,24 +72,24 @@ test('primary partitioned (refused): the secondary serves; the primary is used a
 test('primary reset mid-transfer (reset_peer on a live slowed transfer): the secondary completes the file', {
   tags: ['origin-failover'],
 }, async (ctx) => {
-  const { env, a, url, socket } = await setup(ctx);
+  const { env, proxies, url, socket } = await setup(ctx);
 
   // 30 KB/s: one 64 KiB chunk takes ~2.2 s to come through `a`, so there is time to cut it.
-  const slow = await env.toxic(a, { type: 'bandwidth', attributes: { rate: 30 } });
+  const slow = await env.toxic(proxies.a, { type: 'bandwidth', attributes: { rate: 30 } });
   const pending = get(`${url}/files/mid.bin`);
-  const started = await waitFor('the primary to start sending mid.bin', () => originA.reads('mid.bin')[0], {
+  const started = await waitFor('the primary to start sending mid.bin', () => origins.a.reads('mid.bin')[0], {
     timeoutMs: 5_000,
     intervalMs: 5,
   });
   await sleep(300);
   // Added to the live connection: the next piece is dropped and the connection closed mid-body.
-  const reset = await env.toxic(a, { type: 'reset_peer', attributes: { timeout: 0 } });
+  const reset = await env.toxic(proxies.a, { type: 'reset_peer', attributes: { timeout: 0 } });
   const cutAfterMs = Math.round(performance.now() - started.at);
 
   const r = await pending;
   expect(r).toMatchObject({ status: 200, complete: true, sha256: sha256(files['mid.bin']) });
-  expect(originA.reads('mid.bin').length, 'only the first chunk was tried on the primary').toBe(1);
-  expect(originB.reads('mid.bin').length, 'the secondary served every chunk').toBe(4);
+  expect(origins.a.reads('mid.bin').length, 'only the first chunk was tried on the primary').toBe(1);
+  expect(origins.b.reads('mid.bin').length, 'the secondary served every chunk').toBe(4);
   const during = await status(socket);
   expect(during.counters.failovers).toBeGreaterThanOrEqual(1);
   expect(originOf(during, 'a')).toMatchObject({ healthy: false });

@@ -2,25 +2,8 @@
 // toxic (the origin's answers vanish) or a `latency` toxic longer than the deadline makes an origin
 // read hang for real, on a real socket; the daemon must answer 504 within `timeouts.readMs` and keep
 // serving everything else (cached files, /healthz) during the stall.
-import { sharedNetworkEnvironment } from '@faultline/netfaults';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import {
-  cleanupTemps,
-  control,
-  get,
-  json,
-  KiB,
-  mediaBytes,
-  originOf,
-  proxyTo,
-  StaticOrigin,
-  sha256,
-  sleep,
-  startCache,
-  status,
-  stopCaches,
-  waitForHealth,
-} from './helpers.ts';
+import { expect, test } from 'vitest';
+import { control, get, json, KiB, mediaBytes, originOf, sha256, sleep, status, useProxiedOrigins } from './helpers.ts';
 
 const CHUNK = 64 * KiB;
 const READ_MS = 1_500;
@@ -34,21 +17,7 @@ const files = {
   'fresh.bin': mediaBytes('fresh.bin', 4 * CHUNK),
 };
 
-const net = sharedNetworkEnvironment();
-let origin: StaticOrigin;
-
-beforeAll(async () => {
-  origin = await StaticOrigin.start('origin', files);
-});
-afterEach(async () => {
-  await stopCaches();
-  await net.resetToxics();
-});
-afterAll(async () => {
-  await net.close();
-  await origin?.close();
-  await cleanupTemps();
-});
+const { origins, startBehindProxies } = useProxiedOrigins({ origin: 'origin' }, files);
 
 const config = {
   cache: { chunkSize: CHUNK },
@@ -60,10 +29,7 @@ const config = {
 test('a hanging origin (timeout toxic) gives 504 within readMs while cached files are still served', {
   tags: ['read-timeout'],
 }, async (ctx) => {
-  const env = await net.get(ctx);
-  const proxy = await proxyTo(env, 'origin', origin.port);
-  const { url, socket } = await startCache([{ id: 'origin', proxy }], config);
-  await waitForHealth(socket, { origin: true });
+  const { env, proxies, url, socket } = await startBehindProxies(ctx, config);
 
   const warm = await get(`${url}/files/cached.bin`);
   expect(warm).toMatchObject({ status: 200, complete: true, sha256: sha256(files['cached.bin']) });
@@ -71,7 +37,7 @@ test('a hanging origin (timeout toxic) gives 504 within readMs while cached file
   // Requests to the origin vanish on the way (the connection stays open, nothing comes back). On the
   // downstream stream it would not hang: the origin closes after answering (no keep-alive) and the
   // toxic passes that EOF on, as Toxiproxy's does, so the daemon would see a 502, not a stall.
-  const stall = await env.toxic(proxy, { type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
+  const stall = await env.toxic(proxies.origin, { type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
   let hungSettled = false;
   const hung = get(`${url}/files/hang.bin`).finally(() => {
     hungSettled = true;
@@ -98,7 +64,7 @@ test('a hanging origin (timeout toxic) gives 504 within readMs while cached file
   expect(during.counters.readTimeouts).toBeGreaterThanOrEqual(1);
   expect(originOf(during, 'origin')).toMatchObject({ healthy: false });
   expect(
-    origin.requests.some((q) => q.path === '/files/hang.bin'),
+    origins.origin.requests.some((q) => q.path === '/files/hang.bin'),
     'the toxic swallowed the request',
   ).toBe(false);
 
@@ -119,16 +85,13 @@ test('a hanging origin (timeout toxic) gives 504 within readMs while cached file
 test('a latency toxic longer than the deadline: 504 before the headers, a cut connection after them', {
   tags: ['read-timeout'],
 }, async (ctx) => {
-  const env = await net.get(ctx);
-  const proxy = await proxyTo(env, 'origin', origin.port);
-  const { url, socket } = await startCache([{ id: 'origin', proxy }], config);
-  await waitForHealth(socket, { origin: true });
+  const { env, proxies, url, socket } = await startBehindProxies(ctx, config);
 
   // Chunk 0 of partial.bin is cached (and its size known), the rest is not.
   const head = await get(`${url}/files/partial.bin`, { headers: { range: 'bytes=0-99' } });
   expect(head.status).toBe(206);
 
-  const slow = await env.toxic(proxy, { type: 'latency', attributes: { latency: 4 * READ_MS } });
+  const slow = await env.toxic(proxies.origin, { type: 'latency', attributes: { latency: 4 * READ_MS } });
   const [fresh, partial] = await Promise.all([get(`${url}/files/fresh.bin`), get(`${url}/files/partial.bin`)]);
 
   // Nothing was sent yet: a clean 504 within the deadline.

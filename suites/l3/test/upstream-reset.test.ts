@@ -5,25 +5,19 @@
 // of what arrived does not match). No broken chunk may reach the cache: the chunk files on disk are
 // checked byte for byte, and a read after the fault is lifted returns the right bytes.
 import { waitFor } from '@faultline/crash';
-import { sharedNetworkEnvironment } from '@faultline/netfaults';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import {
   cachedChunks,
-  cleanupTemps,
   control,
   type Fetched,
   get,
   json,
   KiB,
   mediaBytes,
-  proxyTo,
-  StaticOrigin,
   sha256,
   sleep,
-  startCache,
   status,
-  stopCaches,
-  waitForHealth,
+  useProxiedOrigins,
 } from './helpers.ts';
 
 const CHUNK = 64 * KiB;
@@ -32,38 +26,21 @@ const names = ['cut.bin', 'fresh.bin', 'rst.bin', 'slowcut.bin'] as const;
 type Name = (typeof names)[number];
 const files = Object.fromEntries(names.map((n) => [n, mediaBytes(n, SIZE)])) as Record<Name, Buffer>;
 
-const net = sharedNetworkEnvironment();
-let origin: StaticOrigin;
-
-beforeAll(async () => {
-  origin = await StaticOrigin.start('origin', files);
-});
-afterEach(async () => {
-  await stopCaches();
-  await net.resetToxics();
-});
-afterAll(async () => {
-  await net.close();
-  await origin?.close();
-  await cleanupTemps();
-});
+const { origins, startBehindProxies } = useProxiedOrigins({ origin: 'origin' }, files);
 
 async function setup(ctx: { skip(note: string): void }) {
-  const env = await net.get(ctx);
-  const proxy = await proxyTo(env, 'origin', origin.port);
   // Health rounds only on demand (check-health): after a failed read the origin is marked down,
   // and the test decides when it is looked at again.
-  const cache = await startCache([{ id: 'origin', proxy }], {
+  const cache = await startBehindProxies(ctx, {
     cache: { chunkSize: CHUNK },
     timeouts: { readMs: 10_000 },
     health: { intervalMs: 60_000, timeoutMs: 2_000 },
   });
-  await waitForHealth(cache.socket, { origin: true });
   const recheck = async () => {
     const r = await control<{ result: Array<{ healthy: boolean }> }>(cache.socket, 'PUT', '/actions/check-health');
     expect(r.body.result[0]?.healthy, 'health check after the fault').toBe(true);
   };
-  return { env, proxy, recheck, ...cache };
+  return { ...cache, proxy: cache.proxies.origin, recheck };
 }
 
 /** Caches chunk 0 of `name` (and its size) with a small Range read: a later full read sends its headers at once. */
@@ -154,11 +131,11 @@ test('reset_peer: RST on new origin connections gives a clean 502; a live transf
 
   // (b) The origin sends chunk 1 slowly (30 KB/s, ~2.2 s); 300 ms into it, its connection is reset.
   const slow = await env.toxic(proxy, { type: 'bandwidth', attributes: { rate: 30 } });
-  origin.clearLog();
+  origins.origin.clearLog();
   const pending = get(`${url}/files/slowcut.bin`);
   const started = await waitFor(
     'the origin to start sending chunk 1 of slowcut.bin',
-    () => origin.reads('slowcut.bin').find((q) => q.start === CHUNK),
+    () => origins.origin.reads('slowcut.bin').find((q) => q.start === CHUNK),
     { timeoutMs: 5_000, intervalMs: 5 },
   );
   await sleep(300);
