@@ -11,6 +11,8 @@ import { toolVersions } from './versions.ts';
 import type { WorkerJob, WorkerMessage } from './worker-protocol.ts';
 
 const workerFile = fileURLToPath(new URL('./vitest-worker.ts', import.meta.url));
+/** How much of a worker's stderr a crash report quotes. */
+const STDERR_TAIL = 4000;
 
 export interface ExecuteOptions {
   root: string;
@@ -76,8 +78,10 @@ async function runProject(
     detached: true, // own process group: a timeout kills vitest and every test worker under it
     reject: false,
     stdout: 'inherit',
-    stderr: ['pipe', 'inherit'],
-    maxBuffer: 1024 * 1024,
+    // Not buffered by execa: a noisy suite past maxBuffer would get its worker killed. We pass
+    // stderr through and keep only its tail for the crash message.
+    stderr: 'pipe',
+    buffer: false,
     env: {
       FAULTLINE_WORKER_JOB: JSON.stringify(job),
       FAULTLINE_SEED: String(options.seed),
@@ -87,6 +91,11 @@ async function runProject(
       FAULTLINE_RUN_DIR: layerRunDir,
       ...(backend ? { FAULTLINE_L3_BACKEND: backend } : {}),
     },
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL);
   });
   let done: { exitCode: number } | undefined;
   let fatal: string | undefined;
@@ -138,6 +147,18 @@ async function runProject(
   const result = await child;
   clearTimeout(timer);
   await messages;
+  // The process may exit before we have read all it wrote; a surviving grandchild can also hold
+  // the pipe open, so the wait for the rest is bounded.
+  const stderr = child.stderr;
+  if (stderr && !stderr.readableEnded) {
+    await new Promise<void>((resolve) => {
+      const bound = setTimeout(resolve, 2000);
+      stderr.once('close', () => {
+        clearTimeout(bound);
+        resolve();
+      });
+    });
+  }
 
   let outcome: ProjectRun['outcome'] = 'completed';
   let reason: string | undefined;
@@ -153,13 +174,12 @@ async function runProject(
     }
   } else if (fatal !== undefined || !done) {
     outcome = 'crashed';
-    const stderr = String(result.stderr ?? '').slice(-4000);
     reason = fatal ?? `vitest worker exited (${result.signal ?? `code ${result.exitCode}`}) before finishing`;
     errors.push({
       project: project.name,
       file: project.relDir,
       kind: 'crash',
-      message: stderr ? `${reason}\n${stderr}` : reason,
+      message: stderrTail ? `${reason}\n${stderrTail}` : reason,
     });
   }
   return {

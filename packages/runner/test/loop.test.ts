@@ -91,3 +91,21 @@ describe('evidence attribution', () => {
     }
   });
 });
+
+describe('a vitest worker that dies', () => {
+  test('is reported as a crash with the tail of its stderr (240 kB of it), and the next project still runs', async () => {
+    const { code, dir, out } = await faultline(['run', '--matrix', m('matrix-crash.yaml'), '--gate']);
+    expect(code).toBe(1);
+    const l1 = readJson<LayerResults>(join(dir, 'results', 'l1.json'));
+    expect(l1.projects.map((p) => [p.name, p.outcome])).toEqual([
+      ['demo-crash', 'crashed'],
+      ['demo-l1', 'completed'],
+    ]);
+    const crash = l1.errors.find((e) => e.kind === 'crash')!;
+    expect(crash.message).toMatch(
+      /^vitest worker exited \(code 7\) before finishing\n[\s\S]*fatal: demo-crash config exploded/,
+    );
+    expect(crash.message.length).toBeLessThan(5000);
+    expect(out).toContain('suites/demo-crash: crash: vitest worker exited (code 7)');
+  });
+});
