@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import {
+  captureEvidence,
+  EvidenceLog,
+  isRecordingEvidence,
+  recordFault,
+  reportCapability,
+  setEvidenceSink,
+} from '../src/index.ts';
+
+describe('recordFault', () => {
+  test('outside a test (no sink) it keeps nothing and says so', () => {
+    const previous = setEvidenceSink(undefined);
+    try {
+      expect(isRecordingEvidence()).toBe(false);
+      expect(recordFault({ kind: 'failpoint', name: 'x', detail: 'fired' })).toBe(false);
+    } finally {
+      setEvidenceSink(previous);
+    }
+  });
+
+  test('repeats of one fault merge into one entry with a count; distinct faults are capped', () => {
+    const { log, restore } = captureEvidence(3);
+    try {
+      for (let i = 0; i < 5; i++) recordFault({ kind: 'failpoint', name: 'a', detail: 'fired return(1)' });
+      recordFault({ kind: 'failpoint', name: 'a', detail: 'fired panic', count: 2 });
+      recordFault({ kind: 'kill', name: 'pid 1', detail: 'SIGKILL', attributes: { wave: 1 } });
+      recordFault({ kind: 'kill', name: 'pid 2', detail: 'SIGKILL' });
+      recordFault({ kind: 'kill', name: 'pid 3', detail: 'SIGKILL', count: 4 });
+      expect(log.entries.map((e) => [e.name, e.detail, e.count])).toEqual([
+        ['a', 'fired return(1)', 5],
+        ['a', 'fired panic', 2],
+        ['pid 1', 'SIGKILL', 1],
+      ]);
+      expect(log.dropped).toBe(5);
+      expect(log.entries[2]!.attributes).toEqual({ wave: 1 });
+    } finally {
+      restore();
+    }
+  });
+
+  test('two copies of the module share one sink (a global slot, not module state)', async () => {
+    vi.resetModules();
+    const copy = await import('../src/recorder.ts');
+    expect(copy.recordFault).not.toBe(recordFault); // really a second instance of the module
+    const log = new EvidenceLog();
+    const previous = setEvidenceSink(log);
+    try {
+      expect(copy.recordFault({ kind: 'toxic', name: 'p/t', detail: 'latency' })).toBe(true);
+      expect(log.entries).toHaveLength(1);
+    } finally {
+      setEvidenceSink(previous);
+    }
+  });
+});
+
+describe('reportCapability', () => {
+  const saved = process.env.FAULTLINE_RUN_DIR;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.FAULTLINE_RUN_DIR;
+    else process.env.FAULTLINE_RUN_DIR = saved;
+  });
+
+  test('appends one JSON line per fact to the run directory, and is a no-op outside a run', () => {
+    delete process.env.FAULTLINE_RUN_DIR;
+    expect(() => reportCapability('backend', 'embedded')).not.toThrow();
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-run-'));
+    process.env.FAULTLINE_RUN_DIR = dir;
+    reportCapability('backend', 'containers');
+    reportCapability('containerRuntime', false);
+    const lines = readFileSync(join(dir, 'capabilities.ndjson'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { key: 'backend', value: 'containers' },
+      { key: 'containerRuntime', value: false },
+    ]);
+  });
+});
