@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FileError, LayerResults, ProjectRun, TestRecord } from '@faultline/matrix';
 import { RESULTS_SCHEMA } from '@faultline/matrix';
 import { execaNode } from 'execa';
+import { killTree } from './kill-tree.ts';
 import type { LayerPlan } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
 import { toolVersions } from './versions.ts';
@@ -136,11 +137,7 @@ async function runProject(
   const timer = setTimeout(
     () => {
       timedOut = true;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
+      if (child.pid) killTree(child.pid);
     },
     Math.max(0, deadline - Date.now()),
   );

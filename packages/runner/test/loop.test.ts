@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerResults } from '@faultline/matrix';
 import { describe, expect, test } from 'vitest';
@@ -76,6 +76,19 @@ describe('run → gate on a real vitest workspace', () => {
       expect.objectContaining({ kind: 'timeout', file: 'suites/demo-hang/test/hang.test.ts' }),
     ]);
     expect(out).toContain('killed at the layer timeout (10s)');
+    // The detached daemon the hung test started was killed with the tree, not orphaned.
+    const pid = Number(readFileSync(join(demo, '.faultline', 'run', 'l1', 'daemon.pid'), 'utf8'));
+    // Alive unless gone from /proc or a zombie waiting for init to reap it.
+    const alive = () => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive()).toBe(false);
     expect(existsSync(join(dir, 'results', 'l1.json.tmp'))).toBe(false);
   }, 60_000);
 });
