@@ -9,16 +9,14 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(2);
 }
-if (!process.features.typescript) {
-  // Node 22.12–22.17 strip TypeScript types only behind a flag: run again with it.
-  const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', ...process.argv.slice(1)], {
-    stdio: 'inherit',
-  });
-  process.exit(r.status ?? 1);
+// `--version` answers before anything else loads: it is what scripts and bug reports call first.
+if (process.argv[2] === '--version' || process.argv[2] === '-v') {
+  const { readFileSync } = await import('node:fs');
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.exit(0);
 }
-// Cache compiled (and type-stripped) modules on disk; the env var carries it to the vitest
-// workers we start, whose startup is most of a small suite's wall time.
+// Cache compiled modules on disk; the env var carries it to the vitest workers we start, whose
+// startup is most of a small suite's wall time.
 const { enableCompileCache } = await import('node:module');
 const { tmpdir } = await import('node:os');
 process.env.NODE_COMPILE_CACHE ??= `${tmpdir()}/faultline-compile-cache`;
@@ -30,5 +28,5 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
-const { main } = await import('../src/main.ts');
+const { main } = await import('../dist/main.js');
 process.exitCode = await main(process.argv.slice(2), { out: process.stdout, err: process.stderr });

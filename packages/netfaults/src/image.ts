@@ -37,12 +37,12 @@ export function embeddedServerDockerfile(baseImage: string): string {
 
 /** packages/toxiproxy, found through module resolution (no npm dependencies to copy). */
 function toxiproxyPackageDir(): string {
-  const entry = fileURLToPath(import.meta.resolve('@faultline/toxiproxy')); // .../src/index.ts
+  const entry = fileURLToPath(import.meta.resolve('@faultline/toxiproxy')); // .../dist/index.js
   return dirname(dirname(entry));
 }
 
 /**
- * Builds the embedded server image from a generated context (packages/toxiproxy's `src/`,
+ * Builds the embedded server image from a generated context (packages/toxiproxy's built `dist/`,
  * `bin/` and package.json) on a local Node base image, through testcontainers' build API.
  */
 export async function buildEmbeddedServerImage(options: BuildImageOptions = {}): Promise<BuiltImage> {
@@ -59,7 +59,7 @@ export async function buildEmbeddedServerImage(options: BuildImageOptions = {}):
   const context = await mkdtemp(join(tmpdir(), 'faultline-toxiproxy-image-'));
   try {
     const app = join(context, 'app');
-    await cp(join(pkg, 'src'), join(app, 'src'), { recursive: true });
+    await cp(join(pkg, 'dist'), join(app, 'dist'), { recursive: true });
     await cp(join(pkg, 'bin'), join(app, 'bin'), { recursive: true });
     await cp(join(pkg, 'package.json'), join(app, 'package.json'));
     await writeFile(join(context, 'Dockerfile'), embeddedServerDockerfile(baseImage));

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileError, LayerResults, ProjectRun, TestRecord } from '@faultline/matrix';
 import { RESULTS_SCHEMA } from '@faultline/matrix';
@@ -11,7 +11,8 @@ import type { ProgressSink } from './progress.ts';
 import { toolVersions } from './versions.ts';
 import type { WorkerJob, WorkerMessage } from './worker-protocol.ts';
 
-const workerFile = fileURLToPath(new URL('./vitest-worker.ts', import.meta.url));
+// Beside this module: `.ts` when the workspace runs sources, `.js` when installed (built).
+const workerFile = fileURLToPath(new URL(`./vitest-worker${extname(import.meta.url)}`, import.meta.url));
 /** How much of a worker's stderr a crash report quotes. */
 const STDERR_TAIL = 4000;
 

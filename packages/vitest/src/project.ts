@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ViteUserConfig } from 'vitest/config';
 import { findMatrix, loadIssueTags } from './tags.ts';
@@ -19,7 +20,8 @@ export interface LayerProjectOptions {
   setupFiles?: string[];
 }
 
-const setupFile = fileURLToPath(new URL('./setup.ts', import.meta.url));
+// Beside this module: `.ts` when the workspace runs sources, `.js` when installed (built).
+const setupFile = fileURLToPath(new URL(`./setup${extname(import.meta.url)}`, import.meta.url));
 
 /**
  * The vitest config of one layered suite: issue tags from the matrix with `strictTags`,
