@@ -23,10 +23,24 @@ export type { ProcStat } from './process-table.ts';
 export { isProcessAlive, listProcesses, readProcStat } from './process-table.ts';
 export type { LineWaitOptions, WaitOptions } from './ready.ts';
 export { WaitTimeoutError, waitFor, waitForLine, waitForPort, waitForSocket } from './ready.ts';
-export type { LimitedProcess, LimitedSpawnOptions, LimitPair, ProcLimits, RlimitMethod } from './rlimit.ts';
-export { applyRlimits, posixAvailable, readProcLimits, rlimitPreloadPath, spawnLimited } from './rlimit.ts';
-export type { RlimitResource, Rlimits, RlimitValue } from './rlimit-spec.ts';
-export { RLIMITS_ENV } from './rlimit-spec.ts';
+export type {
+  LimitedProcess,
+  LimitedSpawnOptions,
+  LimitPair,
+  ProcLimits,
+  RlimitMethod,
+  RlimitSupport,
+} from './rlimit.ts';
+export {
+  applyRlimits,
+  posixAvailable,
+  readProcLimits,
+  rlimitPreloadPath,
+  rlimitSupport,
+  spawnLimited,
+} from './rlimit.ts';
+export type { RlimitErrorKind, RlimitResource, Rlimits, RlimitValue } from './rlimit-spec.ts';
+export { RLIMITS_ENV, RlimitError } from './rlimit-spec.ts';
 export type { RssReport } from './rss.ts';
 export { pageSize, readRss, sampleRss } from './rss.ts';
 export type {

@@ -2,20 +2,25 @@
 // setrlimit(2) through the `posix` addon before user code runs; anything else (or a Node without
 // the addon) is wrapped in prlimit(1), which sets the limits and execs the command under the same
 // pid. Either way the limits are read back from /proc/<pid>/limits and recorded as evidence.
+// `posix` is an optional dependency: it is native, and where it cannot build (no compiler, another
+// Node ABI) or npm did not run its install script (npm 11 runs only allowed ones), it does not
+// load and Node children fall back to prlimit(1) on their own.
 
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { recordFault } from '@faultline/evidence';
+import { recordFault, reportCapability } from '@faultline/evidence';
 import { execa } from 'execa';
 import { waitFor } from './ready.ts';
 import {
   type ResolvedLimit,
   RLIMITS_ENV,
   RLIMITS_REPORT_ENV,
+  RlimitError,
   type RlimitResource,
   type Rlimits,
   resolveLimits,
@@ -47,7 +52,8 @@ export function readProcLimits(pid: number): ProcLimits {
   try {
     return parseProcLimits(readFileSync(`/proc/${pid}/limits`, 'utf8'));
   } catch (error) {
-    throw new Error(
+    throw new RlimitError(
+      'proc',
       `cannot read /proc/${pid}/limits (${(error as Error).message}); is the process alive, is this Linux?`,
     );
   }
@@ -63,24 +69,75 @@ export function parseProcLimits(text: string): ProcLimits {
     if (m && resource) out[resource] = { soft: value(m[2]!), hard: value(m[3]!) };
   }
   for (const r of Object.values(PROC_NAMES)) {
-    if (!out[r]) throw new Error(`no "${r}" row in limits text: ${JSON.stringify(text.slice(0, 120))}`);
+    if (!out[r]) throw new RlimitError('proc', `no "${r}" row in limits text: ${JSON.stringify(text.slice(0, 120))}`);
   }
   return out as ProcLimits;
 }
 
-let posixLoads: boolean | undefined;
+/** Why `posix` does not load (first line of the loader's error), or null when it loads. */
+let posixLoadError: string | null | undefined;
+
+function posixProblem(): string | null {
+  if (posixLoadError === undefined) {
+    try {
+      createRequire(import.meta.url)('posix');
+      posixLoadError = null;
+    } catch (error) {
+      posixLoadError = String(error instanceof Error ? error.message : error).split('\n')[0]!;
+    }
+  }
+  return posixLoadError;
+}
 
 /** Whether the `posix` addon loads under this Node (it is native and built per Node ABI). */
 export function posixAvailable(): boolean {
-  if (posixLoads === undefined) {
+  return posixProblem() === null;
+}
+
+let prlimitRuns: boolean | undefined;
+
+function prlimitAvailable(): boolean {
+  if (prlimitRuns === undefined) {
     try {
-      createRequire(import.meta.url)('posix');
-      posixLoads = true;
+      execFileSync('prlimit', ['--version'], { stdio: 'ignore', timeout: 5000 });
+      prlimitRuns = true;
     } catch {
-      posixLoads = false;
+      prlimitRuns = false;
     }
   }
-  return posixLoads;
+  return prlimitRuns;
+}
+
+/** How this machine puts resource limits on a Node child, as `faultline doctor` and the results show it. */
+export interface RlimitSupport {
+  /** What spawnLimited uses for a Node command when no method is asked for. */
+  method: RlimitMethod;
+  /** `preload via posix addon`, `prlimit(1) fallback (posix addon not built)`, or why neither works. */
+  summary: string;
+  /** Why the addon does not load (e.g. built for another Node ABI, or not built at all). */
+  posixError?: string;
+  /** Whether prlimit(1) runs here: the fallback, non-Node commands and `applyRlimits` need it. */
+  prlimit: boolean;
+}
+
+/** Which method spawnLimited picks for Node children here, and why. */
+export function rlimitSupport(): RlimitSupport {
+  const posixError = posixProblem();
+  const prlimit = prlimitAvailable();
+  if (posixError === null) return { method: 'preload', summary: 'preload via posix addon', prlimit };
+  const summary = prlimit
+    ? 'prlimit(1) fallback (posix addon not built)'
+    : 'unavailable (posix addon not built, prlimit(1) not found: install util-linux)';
+  return { method: 'prlimit', summary, posixError, prlimit };
+}
+
+let capabilityReported = false;
+
+/** Records in the run's capabilities (once per process) how rlimits are applied here. */
+function reportRlimitCapability(): void {
+  if (capabilityReported) return;
+  capabilityReported = true;
+  reportCapability('rlimits', rlimitSupport().summary);
 }
 
 function prlimitArgs(limits: readonly ResolvedLimit[]): string[] {
@@ -161,6 +218,27 @@ function isNodeBinary(command: string): boolean {
   return command === process.execPath || /(^|\/)node(\.exe)?$/.test(command);
 }
 
+/** The method for this command: the one asked for if it can work here, else the best one available. */
+function chooseMethod(command: string, node: boolean, wanted: RlimitMethod | undefined): RlimitMethod {
+  const method: RlimitMethod = wanted ?? (node && posixAvailable() ? 'preload' : 'prlimit');
+  if (method === 'preload' && !node) {
+    throw new RlimitError(
+      'method',
+      `spawnLimited: method 'preload' needs a Node command, got ${command}; use 'prlimit'`,
+    );
+  }
+  if (method === 'preload' && !posixAvailable()) {
+    throw new RlimitError(
+      'unavailable',
+      `spawnLimited: method 'preload' needs the posix addon, which does not load here (${posixProblem()}); omit method to fall back to prlimit(1)`,
+    );
+  }
+  if (method === 'prlimit' && !prlimitAvailable()) {
+    throw new RlimitError('unavailable', `spawnLimited: ${rlimitSupport().summary}; cannot limit ${command}`);
+  }
+  return method;
+}
+
 /**
  * Starts `command` under resource limits and resolves once the kernel reports them for the child.
  * For a Node script: `spawnLimited(process.execPath, [script], { nofile: 64 })`. With `as`, run a
@@ -176,13 +254,13 @@ export async function spawnLimited(
   const resolved = resolveLimits(limits);
   const { method: wanted, confirmTimeoutMs = 5000, nodeArgs = [], ...spawnOptions } = options;
   const node = isNodeBinary(command);
-  const method: RlimitMethod = wanted ?? (node && posixAvailable() ? 'preload' : 'prlimit');
+  reportRlimitCapability();
+  const method = chooseMethod(command, node, wanted);
   const name = options.name ?? (args.find((a) => !a.startsWith('-')) ?? command).split('/').pop()!;
   const base: SpawnOptions = { ...spawnOptions, name };
   let proc: ManagedProcess;
   let report: string | undefined;
   if (method === 'preload') {
-    if (!node) throw new Error(`spawnLimited: method 'preload' needs a Node command, got ${command}; use 'prlimit'`);
     report = join(tmpdir(), `faultline-rlimits-${process.pid}-${randomUUID()}.txt`);
     proc = new ManagedProcess(command, ['--import', pathToFileURL(rlimitPreloadPath).href, ...nodeArgs, ...args], {
       ...base,
@@ -201,17 +279,20 @@ export async function spawnLimited(
 export async function applyRlimits(target: ManagedProcess | number, limits: Rlimits): Promise<ProcLimits> {
   const resolved = resolveLimits(limits);
   const pid = typeof target === 'number' ? target : target.pid;
+  reportRlimitCapability();
   const name = typeof target === 'number' ? `pid ${pid}` : target.name;
   const result = await execa('prlimit', ['--pid', String(pid), ...prlimitArgs(resolved)], { reject: false });
   if (result.failed) {
-    throw new Error(
+    throw new RlimitError(
+      'apply',
       `applyRlimits: prlimit --pid ${pid} failed (${result.exitCode ?? result.code}): ${String(result.stderr || result.message).trim()}`,
     );
   }
   const read = readProcLimits(pid);
   const wrong = resolved.filter((l) => !matches(read[l.resource], l));
   if (wrong.length > 0) {
-    throw new Error(
+    throw new RlimitError(
+      'apply',
       `applyRlimits: /proc/${pid}/limits does not show ${wrong.map((l) => `${l.resource}=${l.soft}`).join(', ')} after prlimit`,
     );
   }

@@ -5,7 +5,9 @@ import {
   applyRlimits,
   installOrphanGuard,
   posixAvailable,
+  RlimitError,
   readProcLimits,
+  rlimitSupport,
   spawnLimited,
   waitForExit,
   waitForLine,
@@ -33,6 +35,7 @@ async function probeWith(
 describe('resource limits', () => {
   test('the posix addon loads, so Node children get limits from the preload', () => {
     expect(posixAvailable()).toBe(true);
+    expect(rlimitSupport()).toEqual({ method: 'preload', summary: 'preload via posix addon', prlimit: true });
   });
 
   for (const method of ['preload', 'prlimit'] as const) {
@@ -108,5 +111,13 @@ describe('resource limits', () => {
     await expect(spawnLimited('/bin/true', [], { nofile: 64 }, { method: 'preload' })).rejects.toThrow(
       /method 'preload' needs a Node command/,
     );
+    await expect(spawnLimited(process.execPath, [probe], { nofile: -1 })).rejects.toMatchObject({
+      name: 'RlimitError',
+      kind: 'spec',
+    });
+    await expect(spawnLimited('/bin/true', [], { nofile: 64 }, { method: 'preload' })).rejects.toBeInstanceOf(
+      RlimitError,
+    );
+    expect(() => readProcLimits(2 ** 30)).toThrow(expect.objectContaining({ kind: 'proc' }));
   });
 });
