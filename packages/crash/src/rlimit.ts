@@ -74,7 +74,23 @@ export function parseProcLimits(text: string): ProcLimits {
   return out as ProcLimits;
 }
 
-/** Why `posix` does not load (first line of the loader's error), or null when it loads. */
+/**
+ * Why `posix` does not load, said so a user knows what to do: the common causes get a fix, any
+ * other error is quoted (one line, bounded).
+ */
+export function explainPosixError(message: string): string {
+  if (/Cannot find module 'posix'/.test(message)) return 'posix is not installed (an optional dependency)';
+  if (/compiled against a different Node\.js version/.test(message)) {
+    return 'posix was built for another Node.js version (`npm rebuild posix`)';
+  }
+  if (/unable to load the node-posix extension module/.test(message)) {
+    return 'posix was never built: npm did not run its install script (`npm install-scripts approve posix`, then `npm rebuild posix`; needs a C++ toolchain)';
+  }
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/** Why `posix` does not load (see explainPosixError), or null when it loads. */
 let posixLoadError: string | null | undefined;
 
 function posixProblem(): string | null {
@@ -83,7 +99,7 @@ function posixProblem(): string | null {
       createRequire(import.meta.url)('posix');
       posixLoadError = null;
     } catch (error) {
-      posixLoadError = String(error instanceof Error ? error.message : error).split('\n')[0]!;
+      posixLoadError = explainPosixError(String(error instanceof Error ? error.message : error));
     }
   }
   return posixLoadError;

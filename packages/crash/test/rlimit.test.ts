@@ -12,6 +12,7 @@ import {
   waitForExit,
   waitForLine,
 } from '../src/index.ts';
+import { explainPosixError } from '../src/rlimit.ts';
 import { fixture, tempDir } from './helpers.ts';
 
 installOrphanGuard(afterEach);
@@ -119,5 +120,23 @@ describe('resource limits', () => {
       RlimitError,
     );
     expect(() => readProcLimits(2 ** 30)).toThrow(expect.objectContaining({ kind: 'proc' }));
+  });
+});
+
+describe('why the posix addon does not load', () => {
+  test('the common causes come with the fix, anything else is quoted on one bounded line', () => {
+    expect(explainPosixError("Cannot find module 'posix'\nRequire stack:\n- /x.js")).toBe(
+      'posix is not installed (an optional dependency)',
+    );
+    expect(
+      explainPosixError(
+        "The module '/p/posix.node'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 115.",
+      ),
+    ).toBe('posix was built for another Node.js version (`npm rebuild posix`)');
+    expect(explainPosixError('unable to load the node-posix extension module')).toMatch(
+      /^posix was never built: npm did not run its install script/,
+    );
+    expect(explainPosixError(`odd\n  failure ${'x'.repeat(300)}`)).toMatch(/^odd failure x+…$/);
+    expect(explainPosixError('x'.repeat(300))).toHaveLength(200);
   });
 });
