@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { RlimitSupport } from '@faultline/crash';
 import { loadMatrix, MatrixError } from '@faultline/matrix';
 import { detectBackends } from '@faultline/netfaults';
 import { planRun } from '@faultline/runner';
+import { loadRlimitSupport, rlimitCheck } from './rlimits.ts';
 
+/** One line of `faultline doctor` (and one object of `doctor --json`). */
 export interface Check {
   name: string;
   ok: boolean;
@@ -17,45 +18,6 @@ function has(cmd: string, args: string[]): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * How @faultline/crash applies rlimits in this project, or why it cannot say. crash is an optional
- * peer of the CLI: a project without layer-2 tests does not install it (nor its native addon).
- */
-async function loadRlimitSupport(): Promise<RlimitSupport | Error> {
-  try {
-    return (await import('@faultline/crash')).rlimitSupport();
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  }
-}
-
-function notInstalled(error: Error): boolean {
-  return (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && error.message.includes('@faultline/crash');
-}
-
-/**
- * The `l2 rlimits` check: the method @faultline/crash uses for Node children (the same text the
- * run records as its `rlimits` capability), and what is missing when it cannot limit them.
- */
-export function rlimitCheck(support: RlimitSupport | Error, prlimitRuns: () => boolean): Check {
-  const name = 'l2 rlimits';
-  if (support instanceof Error) {
-    if (!notInstalled(support))
-      return { name, ok: false, detail: `@faultline/crash does not load: ${support.message}` };
-    const prlimit = prlimitRuns();
-    const tool = prlimit ? 'prlimit(1) available' : 'prlimit(1) not found';
-    return { name, ok: prlimit, detail: `@faultline/crash not installed (layer-2 tests add it); ${tool}` };
-  }
-  const ok = support.method === 'preload' || support.prlimit;
-  const notes = [
-    support.posixError,
-    support.method === 'preload' && !support.prlimit
-      ? 'prlimit(1) not found: non-Node commands and applyRlimits need it'
-      : undefined,
-  ].filter((n): n is string => n !== undefined);
-  return { name, ok, detail: [support.summary, ...notes].join('; ') };
 }
 
 /** What this machine can run, each with the reason when it cannot. */

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RlimitSupport } from '@faultline/crash';
 import { describe, expect, test } from 'vitest';
-import { doctor, rlimitCheck } from '../src/doctor.ts';
+import { doctor } from '../src/doctor.ts';
+import { rlimitCheck } from '../src/rlimits.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'faultline.js');
 const REPO = join(import.meta.dirname, '..', '..', '..');
