@@ -7,6 +7,16 @@ export { formatPath, loadMatrix, parseMatrix } from './loader.ts';
 export { requiredLayers } from './policy.ts';
 export type { Problem } from './problem.ts';
 export { formatProblem, MatrixError } from './problem.ts';
+export type { LayerProject, NamedProject, NamedProjects, ResolvedProjects, ResolveOptions } from './projects.ts';
+export {
+  isProjectPath,
+  namedProjects,
+  projectFiles,
+  projectPathName,
+  resolveLayerProjects,
+  VITEST_CONFIGS,
+  vitestConfigIn,
+} from './projects.ts';
 export type { FileError, LayerResults, ProjectRun, RunMeta, TestError, TestRecord, TestState } from './results.ts';
 export { RESULTS_SCHEMA } from './results.ts';
 export type { Backend, Issue, Layer, Matrix, MatrixInput, Policy, Requirement, Severity } from './schema.ts';

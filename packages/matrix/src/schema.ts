@@ -21,8 +21,13 @@ export const layerSchema = z.strictObject({
   title: z.string().min(1).describe('Human title of the layer, shown in reports.'),
   projects: z
     .array(z.string().min(1))
-    .min(1, 'a layer needs at least one project (a workspace package or nx project that runs its tests)')
-    .describe('Workspace projects (package names) whose vitest suites cover this layer.'),
+    .min(
+      1,
+      'a layer needs at least one project (a path such as ./test/l1, or a workspace package or nx project that runs its tests)',
+    )
+    .describe(
+      'Projects whose vitest suites cover this layer: a path to a directory holding a vitest config, relative to this file (./test/l1), or a workspace package or nx project name.',
+    ),
   timeout: duration.default('10m').describe('Wall-clock limit for the whole layer; hung test files are killed.'),
   backend: z
     .enum(backends)
