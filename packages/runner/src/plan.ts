@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import { durationMs, type LoadedMatrix, MatrixError, type Problem } from '@faultline/matrix';
-import { hasVitestConfig, type WorkspaceProject, workspaceProjects } from './workspace.ts';
+import { durationMs, type LoadedMatrix, MatrixError, resolveLayerProjects, VITEST_CONFIGS } from '@faultline/matrix';
+import type { WorkspaceProject } from './workspace.ts';
 
 export interface LayerPlan {
   layer: string;
@@ -21,31 +21,32 @@ export interface PlanOptions {
   layers?: readonly string[];
 }
 
-/** Resolves every layer's projects to workspace directories; unknown names are problems at their line. */
+/**
+ * Resolves every layer's projects to directories (paths relative to the matrix, or names of the
+ * workspace beside it; the rule is @faultline/matrix's, shared with the Nx plugin). Entries that name
+ * nothing, or a directory without a vitest config, are problems at their line.
+ */
 export function planRun(loaded: LoadedMatrix, options: PlanOptions = {}): RunPlan {
   const { matrix, file } = loaded;
   const root = dirname(resolve(file));
-  const all = workspaceProjects(root);
-  const problems: Problem[] = [];
+  const resolved = resolveLayerProjects(loaded, {
+    workspaceRoot: root,
+    ...(options.layers ? { layers: options.layers } : {}),
+  });
+  const problems = [...resolved.problems];
   const layers: LayerPlan[] = [];
-  for (const [layer, spec] of Object.entries(matrix.layers)) {
-    if (options.layers && !options.layers.includes(layer)) continue;
+  for (const [layer, found] of resolved.layers) {
+    const spec = matrix.layers[layer]!;
     const projects: WorkspaceProject[] = [];
-    spec.projects.forEach((name, i) => {
-      const project = all.get(name);
-      if (!project) {
-        const known = [...all.keys()].sort().join(', ') || 'none';
+    for (const p of found) {
+      if (p.vitestConfig === undefined) {
+        // A path without a config is already a problem; a named project is one only when run.
         problems.push({
-          ...loaded.locate(['layers', layer, 'projects', i]),
-          message: `project "${name}" is not a workspace package (workspace packages: ${known})`,
+          ...loaded.locate(['layers', layer, 'projects', spec.projects.indexOf(p.entry)]),
+          message: `layer "${layer}": project "${p.entry}" (${p.root}) has no vitest config (${VITEST_CONFIGS.join(', ')})`,
         });
-      } else if (!hasVitestConfig(project.dir)) {
-        problems.push({
-          ...loaded.locate(['layers', layer, 'projects', i]),
-          message: `project "${name}" (${project.relDir}) has no vitest.config.ts`,
-        });
-      } else projects.push(project);
-    });
+      } else projects.push({ name: p.name, dir: p.dir, relDir: p.root });
+    }
     layers.push({
       layer,
       title: spec.title,
@@ -54,6 +55,6 @@ export function planRun(loaded: LoadedMatrix, options: PlanOptions = {}): RunPla
       ...(spec.backend ? { backend: spec.backend } : {}),
     });
   }
-  if (problems.length) throw new MatrixError(problems);
+  if (problems.length) throw new MatrixError(problems.sort((a, b) => a.line - b.line || a.col - b.col));
   return { root, matrixFile: resolve(file), layers };
 }

@@ -35,7 +35,7 @@ describe('faultline CLI usage and config errors', () => {
     );
     const v = await faultline(['validate', '--matrix', missing]);
     expect(v.code).toBe(2);
-    expect(v.err).toMatch(/matrix\.yaml:4:30: project "nope" is not a workspace package/);
+    expect(v.err).toMatch(/matrix\.yaml:4:30: layer "l1": project "nope" is not a project of this workspace/);
   });
 
   test('unknown command, layer, issue, bad seed and shard are usage errors (exit 2)', async () => {
