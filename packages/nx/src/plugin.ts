@@ -1,5 +1,12 @@
 import { join, posix, relative, sep } from 'node:path';
-import { type LoadedMatrix, loadMatrix, MatrixError, type Problem } from '@faultline/matrix';
+import {
+  type LayerProject,
+  type LoadedMatrix,
+  loadMatrix,
+  MatrixError,
+  type Problem,
+  resolveLayerProjects,
+} from '@faultline/matrix';
 import type {
   CreateNodes,
   CreateNodesContext,
@@ -8,7 +15,7 @@ import type {
   ProjectConfiguration,
   TargetConfiguration,
 } from 'nx/src/devkit-exports';
-import { nameOfRoot, rootDeclares, type WorkspaceProjects, workspaceProjects } from './workspace.ts';
+import { enclosingRoot, nameOfRoot, rootDeclares, type WorkspaceProjects } from './workspace.ts';
 
 /** One entry of a target's `inputs` (a named input such as `'default'`, a fileset, `{ env }`, ...). */
 export type TargetInput = NonNullable<TargetConfiguration['inputs']>[number];
@@ -65,9 +72,12 @@ export type FaultlineTarget = TargetConfiguration<RunCommandsOptions | Record<st
  * The files the plugin is given: the matrix (any `*matrix*.yaml|yml`, filtered to the configured one) and
  * every package.json and project.json, which name the workspace's projects: matrix.yaml lists suites by
  * project name, and Nx merges inferred targets into projects by root, so the plugin maps names to roots.
- * Matching them also makes Nx re-run the plugin when a project is renamed or moved.
+ * Matching them also makes Nx re-run the plugin when a project is renamed or moved; matching vitest configs
+ * makes it re-run when a path project (`./test/l1`, a directory holding one) appears or goes away.
  */
-export const PLUGIN_GLOB = '**/{*matrix*.yaml,*matrix*.yml,package.json,project.json}';
+export const PLUGIN_GLOB =
+  '**/{*matrix*.yaml,*matrix*.yml,package.json,project.json,' +
+  'vitest.config.ts,vitest.config.mts,vitest.config.cts,vitest.config.js,vitest.config.mjs,vitest.config.cjs}';
 const MATRIX_NAME = /matrix[^/]*\.ya?ml$/;
 
 export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = {
@@ -163,7 +173,8 @@ export function inferTargets(
 
   const { workspaceRoot } = context;
   const loaded = load(workspaceRoot, matrixFile);
-  const projects = workspaceProjects(workspaceRoot, normalized);
+  const resolved = resolveLayerProjects(loaded, { workspaceRoot, files: normalized });
+  const projects = resolved.named;
   const matrixDir = posix.dirname(matrixFile);
   const matrixName = posix.basename(matrixFile);
   const matrixArg = matrixName === 'matrix.yaml' ? '' : ` --matrix ${matrixName}`;
@@ -176,55 +187,54 @@ export function inferTargets(
     return configs[root].targets;
   };
 
-  const problems: Problem[] = [];
+  const problems: Problem[] = [...resolved.problems];
   const layerOwners: { project: string; target: string }[] = [];
-  for (const [layerId, layer] of Object.entries(loaded.matrix.layers)) {
+  for (const [layerId, found] of resolved.layers) {
+    const layer = loaded.matrix.layers[layerId]!;
     const target = `${opts.targetPrefix}${layerId}`;
     const cached = opts.cacheLayers.includes(layerId);
-    const [owner, ...others] = layer.projects;
-    layer.projects.forEach((name, j) => {
-      const project = projects.get(name);
-      if (!project) {
-        problems.push({
-          ...loaded.locate(['layers', layerId, 'projects', j]),
-          message:
-            `layer "${layerId}": project "${name}" is not a project of this workspace ` +
-            '(no package.json in the package manager workspaces, nor a project.json, has that name)',
-        });
-        return;
-      }
-      const description = `faultline: run matrix layer ${layerId} (${layer.title}), timeout ${layer.timeout}`;
-      if (j > 0) {
-        // One CLI run covers every project of a layer (results are per layer), so only the first project
-        // runs it; the others point at it, and `nx run-many -t <layer target>` runs the layer once.
-        targetsOf(project.root)[target] = {
-          executor: 'nx:noop',
-          dependsOn: [{ projects: [owner!], target }],
-          ...(cached ? {} : { cache: false, parallelism: false }),
-          metadata: { technologies: ['faultline'], description: `${description}: runs in ${owner}:${target}` },
-        };
-        return;
-      }
-      layerOwners.push({ project: name, target });
-      const options = { command: `${opts.command} run --layer ${layerId}${matrixArg}`, cwd };
-      const outputs = [inWorkspace(results, `${layerId}.json`), inWorkspace(results, `${layerId}.*.json`)];
-      const metadata = { technologies: ['faultline'], description };
-      targetsOf(project.root)[target] = cached
-        ? {
-            executor: 'nx:run-commands',
-            options,
-            cache: true,
-            inputs: cachedInputs(opts, workspaceRoot, projects, matrixFile, others),
-            outputs,
-            metadata,
-          }
-        : { executor: 'nx:run-commands', options, cache: false, parallelism: false, outputs, metadata };
-    });
+    const hosts = hostsOf(workspaceRoot, projects, found, (p, message) =>
+      problems.push({
+        ...loaded.locate(['layers', layerId, 'projects', layer.projects.indexOf(p.entry)]),
+        message: `layer "${layerId}": ${message}`,
+      }),
+    );
+    const [owner, ...others] = hosts;
+    if (!owner) continue;
+    const description = `faultline: run matrix layer ${layerId} (${layer.title}), timeout ${layer.timeout}`;
+    // One CLI run covers every project of a layer (results are per layer), so only the first project
+    // runs it; the others point at it, and `nx run-many -t <layer target>` runs the layer once.
+    for (const other of others) {
+      targetsOf(other.root)[target] = {
+        executor: 'nx:noop',
+        dependsOn: [{ projects: [owner.name], target }],
+        ...(cached ? {} : { cache: false, parallelism: false }),
+        metadata: { technologies: ['faultline'], description: `${description}: runs in ${owner.name}:${target}` },
+      };
+    }
+    layerOwners.push({ project: owner.name, target });
+    const options = { command: `${opts.command} run --layer ${layerId}${matrixArg}`, cwd };
+    const outputs = [inWorkspace(results, `${layerId}.json`), inWorkspace(results, `${layerId}.*.json`)];
+    const metadata = { technologies: ['faultline'], description };
+    const siblings = others.map((o) => o.name);
+    targetsOf(owner.root)[target] = cached
+      ? {
+          executor: 'nx:run-commands',
+          options,
+          cache: true,
+          inputs: cachedInputs(opts, workspaceRoot, projects, matrixFile, siblings),
+          outputs,
+          metadata,
+        }
+      : { executor: 'nx:run-commands', options, cache: false, parallelism: false, outputs, metadata };
   }
-  if (problems.length) throw relativeError(workspaceRoot, problems);
+  if (problems.length) {
+    throw relativeError(
+      workspaceRoot,
+      problems.sort((a, b) => a.line - b.line || a.col - b.col),
+    );
+  }
 
-  const gateName = nameOfRoot(workspaceRoot, projects, matrixDir);
-  const gateIsProject = [...projects.values()].some((p) => p.root === matrixDir);
   targetsOf(matrixDir)[opts.gateTarget] = {
     executor: 'nx:run-commands',
     options: { command: `${opts.command} gate${matrixArg}`, cwd },
@@ -238,11 +248,45 @@ export function inferTargets(
       description: `faultline: gate matrix ${loaded.matrix.system} on the results in ${results}/ and write reports/`,
     },
   };
-  // Nx infers the root package.json as a project only when it has an `nx` key; otherwise create it here.
-  if (!gateIsProject) configs[matrixDir]!.name = gateName;
+  // Nx infers the root package.json as a project only when it has an `nx` key, and a path project may sit
+  // in no project at all: a root that names no project becomes one here, named as nameOfRoot says.
+  const knownRoots = new Set([...projects.values()].map((p) => p.root));
+  for (const root of Object.keys(configs)) {
+    if (!knownRoots.has(root)) configs[root]!.name = nameOfRoot(workspaceRoot, projects, root);
+  }
 
   const result: CreateNodesResult = { projects: configs };
   return [[matrixFile, result]];
+}
+
+/** The Nx project that carries a layer project's target. */
+interface Host {
+  root: string;
+  name: string;
+}
+
+/**
+ * The Nx projects that carry a layer's targets, in matrix order, each once: a named project carries its
+ * own; a path carries it on the project that contains the directory (the root project in a single-package
+ * workspace), as Nx assigns files to projects. A path outside the workspace has no project to carry it.
+ */
+function hostsOf(
+  workspaceRoot: string,
+  projects: WorkspaceProjects,
+  found: readonly LayerProject[],
+  problem: (p: LayerProject, message: string) => void,
+): Host[] {
+  const hosts: Host[] = [];
+  for (const p of found) {
+    if (p.root === '..' || p.root.startsWith('../')) {
+      problem(p, `project path "${p.entry}" leaves the Nx workspace (${p.dir}): no Nx project can run it`);
+      continue;
+    }
+    const root = p.kind === 'name' ? p.root : enclosingRoot(projects, p.root);
+    if (hosts.some((h) => h.root === root)) continue;
+    hosts.push({ root, name: p.kind === 'name' ? p.entry : nameOfRoot(workspaceRoot, projects, root) });
+  }
+  return hosts;
 }
 
 function cachedInputs(

@@ -91,6 +91,20 @@ describe('nx in this workspace', () => {
   });
 });
 
+/** Stands in for the CLI: records its arguments and writes the layer's results file. */
+const FAKE_CLI = [
+  "import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';",
+  'const args = process.argv.slice(2);',
+  "appendFileSync('calls.log', `${args.join(' ')}\\n`);",
+  "mkdirSync('.faultline/results', { recursive: true });",
+  "const layer = args[args.indexOf('--layer') + 1];",
+  "if (args[0] === 'run') writeFileSync(`.faultline/results/${layer}.json`, JSON.stringify({ layer }));",
+  '',
+].join('\n');
+
+/** How the throwaway workspaces' nx.json names the plugin: the installed package, as a user's would. */
+const PLUGIN = '@faultline/nx';
+
 describe('nx in a throwaway workspace', () => {
   const cleanups: (() => void)[] = [];
   afterAll(() => {
@@ -101,25 +115,40 @@ describe('nx in a throwaway workspace', () => {
   function workspace(matrix: string, options: Record<string, unknown> = {}) {
     const ws = tempWorkspace({
       'package.json': { name: 'demo', private: true, workspaces: ['suites/*'] },
-      'nx.json': { neverConnectToCloud: true, plugins: [{ plugin: '@faultline/nx', options }] },
+      'nx.json': { neverConnectToCloud: true, plugins: [{ plugin: PLUGIN, options }] },
       'matrix.yaml': matrix,
       'suites/a/package.json': { name: 'suite-a' },
       'suites/b/package.json': { name: 'suite-b' },
-      // Stands in for the CLI: records its arguments and writes the layer's results file.
-      'fake-faultline.mjs': [
-        "import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';",
-        'const args = process.argv.slice(2);',
-        "appendFileSync('calls.log', `${args.join(' ')}\\n`);",
-        "mkdirSync('.faultline/results', { recursive: true });",
-        "const layer = args[args.indexOf('--layer') + 1];",
-        "if (args[0] === 'run') writeFileSync(`.faultline/results/${layer}.json`, JSON.stringify({ layer }));",
-        '',
-      ].join('\n'),
+      'fake-faultline.mjs': FAKE_CLI,
     });
     symlinkSync(join(repoRoot, 'node_modules'), join(ws.root, 'node_modules'), 'dir');
     cleanups.push(ws.cleanup);
     return ws.root;
   }
+
+  test('a single-package project: a path layer runs on the root project, cached once results are ignored', async () => {
+    const ws = tempWorkspace({
+      'package.json': { name: 'app', private: true },
+      '.gitignore': 'node_modules\n.nx/\n.faultline/\nreports/\ncalls.log\n',
+      'nx.json': {
+        neverConnectToCloud: true,
+        plugins: [{ plugin: PLUGIN, options: { command: 'node fake-faultline.mjs' } }],
+      },
+      'matrix.yaml': matrixYaml({ l1: ['./test/l1'] }),
+      'test/l1/vitest.config.mts': 'export default {};\n',
+      'fake-faultline.mjs': FAKE_CLI,
+    });
+    symlinkSync(join(repoRoot, 'node_modules'), join(ws.root, 'node_modules'), 'dir');
+    cleanups.push(ws.cleanup);
+    expect(await nxJson<string[]>(ws.root, 'show', 'projects', '--with-target', 'resilience-l1', '--json')).toEqual([
+      'app',
+    ]);
+    const first = await nx(ws.root, 'run', 'app:resilience-l1');
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const second = await nx(ws.root, 'run', 'app:resilience-l1');
+    expect(second.stdout).toContain('[local cache]');
+    expect(readFileSync(join(ws.root, 'calls.log'), 'utf8')).toBe('run --layer l1\n');
+  });
 
   test('a bad matrix fails the project graph with matrix.yaml:line:col', async () => {
     const text = matrixYaml({ l1: ['suite-a'], l2: ['suite-b'] }).replace('severity: critical', 'severity: severe');

@@ -258,6 +258,93 @@ describe('inferred targets', () => {
   });
 });
 
+describe('layer projects given as paths', () => {
+  const config = 'export default { test: {} };\n';
+
+  test('a single-package workspace: the root project carries every layer target and the gate', async () => {
+    const { projects } = await projectsOf({
+      'package.json': { name: 'app', devDependencies: { '@faultline/cli': '^0.1.0' } },
+      'matrix.yaml': matrixYaml({ l1: ['./test/l1'], l2: ['test/l2/'] }),
+      'test/l1/vitest.config.ts': config,
+      'test/l2/vitest.config.mts': config,
+    });
+    expect(Object.keys(projects)).toEqual(['.']);
+    const root = projects['.']!;
+    // The root package.json has no `nx` key: the plugin creates the project, named after package.json.
+    expect(root.name).toBe('app');
+    expect(Object.keys(root.targets!).sort()).toEqual(['resilience-gate', 'resilience-l1', 'resilience-l2']);
+    expect(root.targets!['resilience-l1']).toMatchObject({
+      executor: 'nx:run-commands',
+      options: { command: 'faultline run --layer l1', cwd: '{workspaceRoot}' },
+      cache: true,
+      inputs: ['default', '^default', '{workspaceRoot}/matrix.yaml', { externalDependencies: ['@faultline/cli'] }],
+    });
+    expect(root.targets!['resilience-l2']).toMatchObject({ cache: false, parallelism: false });
+  });
+
+  test('a path inside a project lands on that project; a path to a project is that project', async () => {
+    const files = standardFiles();
+    files['matrix.yaml'] = matrixYaml({ l1: ['./suites/l1/test/unit', './suites/l1/test/more'], l2: ['./suites/l2'] });
+    files['suites/l1/test/unit/vitest.config.ts'] = config;
+    files['suites/l1/test/more/vitest.config.ts'] = config;
+    files['suites/l2/vitest.config.ts'] = config;
+    const { projects } = await projectsOf(files, { gateDependsOnLayers: true });
+    expect(Object.keys(projects).sort()).toEqual(['.', 'suites/l1', 'suites/l2']);
+    // Two directories of one project: one target runs the layer once, with no sibling inputs or self-dependency.
+    const l1 = projects['suites/l1']!.targets!['resilience-l1']!;
+    expect(l1.executor).toBe('nx:run-commands');
+    expect(l1.dependsOn).toBeUndefined();
+    expect(l1.inputs).not.toContainEqual(expect.objectContaining({ projects: ['suite-l1'] }));
+    expect(projects['suites/l2']!.targets!['resilience-l2']!.executor).toBe('nx:run-commands');
+    expect(projects['.']!.targets!['resilience-gate']!.dependsOn).toEqual([
+      { projects: ['suite-l1'], target: 'resilience-l1' },
+      { projects: ['suite-l2'], target: 'resilience-l2' },
+    ]);
+  });
+
+  test('a layer served by a project and a path outside it: the host of the path points at the owner', async () => {
+    const files = standardFiles();
+    files['matrix.yaml'] = matrixYaml({ l1: ['suite-l1', './e2e'] });
+    files['e2e/vitest.config.ts'] = config;
+    const { projects } = await projectsOf(files);
+    expect(projects['.']!.name).toBe('acme');
+    expect(projects['.']!.targets!['resilience-l1']).toMatchObject({
+      executor: 'nx:noop',
+      dependsOn: [{ projects: ['suite-l1'], target: 'resilience-l1' }],
+    });
+    expect(projects['suites/l1']!.targets!['resilience-l1']!.inputs).toContainEqual({
+      projects: ['acme'],
+      input: 'default',
+    });
+  });
+
+  test('a path that is missing, holds no vitest config or leaves the workspace is located in the matrix', async () => {
+    const text = matrixYaml({ l1: ['./test/gone', './test/empty'], l2: ['../outside'] });
+    const ws = tempWorkspace({
+      'inner/package.json': { name: 'app' },
+      'inner/matrix.yaml': text,
+      'inner/test/empty/README.md': 'x',
+      'outside/vitest.config.ts': config,
+    });
+    cleanups.push(ws.cleanup);
+    const root = join(ws.root, 'inner');
+    const context: CreateNodesContext = { workspaceRoot: root, nxJsonConfiguration: {} };
+    const error = await errorOf(async () => createNodesV2[1](matchingFiles(root), undefined, context));
+    expect(error).toBeInstanceOf(MatrixError);
+    expect(error.message.split('\n')).toEqual([
+      `matrix.yaml:${where(text, './test/gone')}: layer "l1": project path "./test/gone" does not exist (it is relative to the matrix's directory: ${join(root, 'test', 'gone')})`,
+      `matrix.yaml:${where(text, './test/empty')}: layer "l1": project path "./test/empty" holds no vitest config (vitest.config.ts, vitest.config.mts, vitest.config.cts, vitest.config.js, vitest.config.mjs, vitest.config.cjs): add one, e.g. with defineLayerProject from @faultline/vitest`,
+      `matrix.yaml:${where(text, '../outside')}: layer "l2": project path "../outside" leaves the Nx workspace (${join(ws.root, 'outside')}): no Nx project can run it`,
+    ]);
+  });
+
+  test('the plugin glob matches vitest configs, so Nx re-infers when a path project appears or goes away', () => {
+    for (const file of ['test/l1/vitest.config.ts', 'vitest.config.mts', 'a/b/vitest.config.js']) {
+      expect(matchesGlob(file, PLUGIN_GLOB) || matchesGlob(file, PLUGIN_GLOB.replace('**/', ''))).toBe(true);
+    }
+  });
+});
+
 describe('errors', () => {
   test('a bad matrix throws its MatrixError, located as matrix.yaml:line:col', async () => {
     const files = standardFiles();
@@ -284,7 +371,8 @@ describe('errors', () => {
     expect(error.message).toBe(
       `matrix.yaml:${where(files['matrix.yaml'] as string, 'suite-typo')}: layer "l2": project` +
         ' "suite-typo" is not a project of this workspace ' +
-        '(no package.json in the package manager workspaces, nor a project.json, has that name)',
+        '(no package.json in the package manager workspaces, nor a project.json, has that name; ' +
+        'projects: @faultline/cli, suite-l1, suite-l2, suite-l3). To name a directory, write a path: ./test/l1',
     );
   });
 
