@@ -1,0 +1,223 @@
+// Adoption: faultline as a team outside this repository gets it. Every public @faultline/*
+// package is built and packed; the tarballs are installed with plain `npm install` into
+//   1. a copy of examples/redis-jobs in a temp dir (a real service with its own matrix across
+//      l1, l2, l3): `faultline validate`, `run`, `gate` must pass with every required cell covered;
+//   2. an empty project (`npm init -y`): `faultline init`, then `faultline run --gate` must pass.
+// Everything runs with plain Node: no NODE_OPTIONS, no loader, no workspace, no vitest variables
+// of this run leaking into the nested one. Every command has a bound and is killed with its whole
+// process group when it overruns; temp dirs are removed.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const REPO = join(import.meta.dirname, '..');
+const EXAMPLE = join(import.meta.dirname, 'redis-jobs');
+const MINUTE = 60_000;
+
+interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  ms: number;
+}
+
+/**
+ * The environment of a user's shell: this run's NODE_OPTIONS (a loader or a source condition),
+ * vitest's own variables and npm's per-script config would change what the nested tools do.
+ */
+function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const keepNpm = new Set(['npm_config_cache', 'npm_config_nodedir', 'npm_config_registry', 'npm_config_userconfig']);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const lower = key.toLowerCase();
+    if (key === 'NODE_OPTIONS' || key === 'NODE_ENV' || key.startsWith('VITEST') || key.startsWith('FAULTLINE_'))
+      continue;
+    if (lower.startsWith('npm_') && !keepNpm.has(lower)) continue;
+    env[key] = value;
+  }
+  return { ...env, CI: 'true', ...extra };
+}
+
+/**
+ * Runs a command in its own process group; past `timeoutMs` the whole group is SIGKILLed (a
+ * hung vitest worker or redis-server included) and the result says so. Always reaped.
+ */
+function run(command: string, args: string[], cwd: string, timeoutMs: number, env = plainEnv()): Promise<Ran> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-200_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} ${args.join(' ')}: ${error.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const ms = Math.round(performance.now() - started);
+      const note = timedOut ? `\n[killed after ${timeoutMs} ms: the command did not finish]` : '';
+      resolve({ code, signal, output: output + note, ms });
+    });
+  });
+}
+
+const timings: Array<[string, number]> = [];
+
+/** Runs and expects exit 0, quoting the command's output when it fails. */
+async function ok(label: string, command: string, args: string[], cwd: string, timeoutMs: number): Promise<Ran> {
+  const ran = await run(command, args, cwd, timeoutMs);
+  timings.push([label, ran.ms]);
+  expect(
+    ran.code,
+    `${label}: ${command} ${args.join(' ')} in ${cwd} exited ${ran.code ?? ran.signal}\n${ran.output}`,
+  ).toBe(0);
+  return ran;
+}
+
+/** The public packages of the workspace (a private one, the reference system, is not shipped). */
+function publicPackages(): string[] {
+  return readdirSync(join(REPO, 'packages'))
+    .map((dir) => join(REPO, 'packages', dir, 'package.json'))
+    .filter((file) => existsSync(file))
+    .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { name: string; private?: boolean })
+    .filter((pkg) => !pkg.private)
+    .map((pkg) => pkg.name)
+    .sort();
+}
+
+let work = '';
+let tarballs: string[] = [];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'faultline-adoption-'));
+  const rootPkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  if (rootPkg.scripts?.build) await ok('npm run build', 'npm', ['run', 'build'], REPO, 5 * MINUTE);
+  const packs = join(work, 'tarballs');
+  await mkdir(packs);
+  const names = publicPackages();
+  expect(names.length).toBeGreaterThanOrEqual(8);
+  const workspaces = names.map((name) => `--workspace=${name}`);
+  await ok(
+    'npm pack (all public packages)',
+    'npm',
+    ['pack', ...workspaces, '--pack-destination', packs],
+    REPO,
+    5 * MINUTE,
+  );
+  tarballs = readdirSync(packs)
+    .filter((file) => file.endsWith('.tgz'))
+    .map((file) => join(packs, file));
+  expect(tarballs).toHaveLength(names.length);
+});
+
+afterAll(async () => {
+  console.log(`[adoption] timings: ${timings.map(([label, ms]) => `${label} ${(ms / 1000).toFixed(1)} s`).join('; ')}`);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** `npm install` of every tarball (and whatever else is named) into `dir`, as devDependencies. */
+function installTarballs(label: string, dir: string, more: string[] = []): Promise<Ran> {
+  const args = ['install', '--save-dev', '--no-audit', '--no-fund', ...tarballs, ...more];
+  return ok(label, 'npm', args, dir, 10 * MINUTE);
+}
+
+interface MatrixCell {
+  issue: string;
+  layer: string;
+  required: boolean;
+  state: string;
+  evidence: unknown[];
+  reason?: string;
+}
+
+/** What failed in a run, from faultline's results (the run's own output only names the tests). */
+function failuresIn(dir: string): string {
+  const results = join(dir, '.faultline', 'results');
+  if (!existsSync(results)) return '(no results written)';
+  const lines: string[] = [];
+  for (const file of readdirSync(results).filter((name) => name.endsWith('.json'))) {
+    const { tests = [] } = JSON.parse(readFileSync(join(results, file), 'utf8')) as {
+      tests?: Array<{ file: string; line: number; name: string; state: string; errors?: Array<{ message: string }> }>;
+    };
+    for (const t of tests.filter((x) => x.state !== 'passed')) {
+      lines.push(`${t.file}:${t.line} ${t.name} [${t.state}]: ${t.errors?.map((e) => e.message).join(' | ') ?? ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+async function cellsOf(dir: string): Promise<MatrixCell[]> {
+  const report = JSON.parse(await readFile(join(dir, 'reports', 'matrix.json'), 'utf8')) as { cells: MatrixCell[] };
+  return report.cells;
+}
+
+describe('faultline from packed tarballs, outside this repository', () => {
+  test('examples/redis-jobs: validate, run and gate pass, every required cell covered', async () => {
+    const dir = join(work, 'redis-jobs');
+    // Only the project's own files: no node_modules or reports from a run inside the repo.
+    const skip = new Set(['node_modules', 'reports', '.faultline']);
+    await cp(EXAMPLE, dir, { recursive: true, filter: (src) => !skip.has(relative(EXAMPLE, src).split('/')[0] ?? '') });
+    await installTarballs('redis-jobs: npm install', dir);
+    const bin = join(dir, 'node_modules', '.bin', 'faultline');
+    expect(existsSync(bin), 'npm linked the faultline bin').toBe(true);
+
+    await ok('redis-jobs: faultline validate', 'npx', ['--no', 'faultline', 'validate'], dir, MINUTE);
+    // The backend is pinned so the run does not depend on a container engine being around.
+    const l3 = plainEnv({ FAULTLINE_L3_BACKEND: 'embedded' });
+    const ran = await run('npx', ['--no', 'faultline', 'run'], dir, 10 * MINUTE, l3);
+    timings.push(['redis-jobs: faultline run', ran.ms]);
+    expect(ran.code, `faultline run exited ${ran.code ?? ran.signal}\n${ran.output}\n${failuresIn(dir)}`).toBe(0);
+    await ok('redis-jobs: faultline gate', 'npx', ['--no', 'faultline', 'gate'], dir, MINUTE);
+
+    const required = (await cellsOf(dir)).filter((cell) => cell.required);
+    const byCell = required.map((c) => `${c.issue}×${c.layer}: ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
+    expect(required.length, byCell.join('\n')).toBe(8);
+    for (const cell of required) {
+      expect(cell.state, byCell.join('\n')).toBe('covered');
+      expect(cell.evidence.length, `${cell.issue}×${cell.layer} has no evidence`).toBeGreaterThan(0);
+    }
+    expect(new Set(required.map((cell) => cell.layer))).toEqual(new Set(['l1', 'l2', 'l3']));
+  });
+
+  test('a new project: npm init, install, faultline init, faultline run --gate passes', async () => {
+    const dir = join(work, 'fresh');
+    await mkdir(dir);
+    await ok('fresh: npm init -y', 'npm', ['init', '-y'], dir, MINUTE);
+    const rootPkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    await installTarballs('fresh: npm install', dir, [`vitest@${rootPkg.devDependencies.vitest}`]);
+
+    const init = await ok('fresh: faultline init', 'npx', ['--no', 'faultline', 'init'], dir, MINUTE);
+    for (const file of ['matrix.yaml', 'test/l1/vitest.config.ts', '.github/workflows/resilience.yml']) {
+      expect(existsSync(join(dir, file)), `faultline init wrote ${file}\n${init.output}`).toBe(true);
+    }
+    const gated = await run('npx', ['--no', 'faultline', 'run', '--gate'], dir, 5 * MINUTE);
+    timings.push(['fresh: faultline run --gate', gated.ms]);
+    expect(
+      gated.code,
+      `faultline run --gate exited ${gated.code ?? gated.signal}\n${gated.output}\n${failuresIn(dir)}`,
+    ).toBe(0);
+    const required = (await cellsOf(dir)).filter((cell) => cell.required);
+    expect(required.length).toBeGreaterThan(0);
+    for (const cell of required) expect(cell.state).toBe('covered');
+  });
+});
