@@ -5,6 +5,11 @@ export class UsageError extends Error {
   readonly exitCode = 2;
 }
 
+/** A project on disk that a command cannot work with (no package.json, a file in the way): one line, exit 2. */
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+}
+
 export type Flags = Record<string, string | boolean | undefined>;
 
 export interface CommandSpec {

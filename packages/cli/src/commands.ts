@@ -15,6 +15,7 @@ import {
 } from '@faultline/runner';
 import { type CommandSpec, type Flags, integer, list, shard, UsageError } from './args.ts';
 import { doctor } from './doctor.ts';
+import { planInit, shown, writeInit } from './init.ts';
 
 export interface Io {
   out: NodeJS.WriteStream;
@@ -66,6 +67,8 @@ function printVerdict(io: Io, verdict: Verdict, written: string[]): void {
 
 function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolean): number {
   const layers = checkLayers(loaded, list(flags.layer));
+  // The matrix's projects must still name real directories: a typo is a config error, not a gate verdict.
+  planRun(loaded, layers ? { layers } : {});
   const runs = readResultsDir(resultsDir(loaded, flags)).filter((r) => !layers || layers.includes(r.layer));
   const { coverage, verdict, written, annotations } = gateAndReport(loaded, runs, {
     ...(layers ? { layers } : {}),
@@ -79,6 +82,11 @@ function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolea
   if (process.env.GITHUB_ACTIONS === 'true') for (const a of annotations) io.out.write(`${a}\n`);
   io.out.write(`gate: ${verdict.passed ? 'passed' : 'FAILED'}\n`);
   return enforce && !verdict.passed ? 1 : 0;
+}
+
+/** `word` as one shell word (quoted when it holds anything but safe characters). */
+function shellWord(word: string): string {
+  return /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags) => Promise<number> | number }> = {
@@ -246,6 +254,36 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
           `${r.layer}: ${r.tests.length} tests from ${inputs.filter((x) => x.layer === r.layer).length} files -> ${file}\n`,
         );
       }
+      return 0;
+    },
+  },
+  init: {
+    summary: 'scaffold matrix.yaml, an l1 layer with an example test, and a GitHub Actions workflow',
+    usage: 'faultline init [--dir DIR] [--dry-run]',
+    options: {
+      dir: { type: 'string', help: 'the project to set up (default: the current directory; needs a package.json)' },
+      'dry-run': { type: 'boolean', help: 'print the files it would write; write nothing' },
+    },
+    run(io, flags) {
+      const plan = planInit(typeof flags.dir === 'string' ? flags.dir : '.');
+      if (flags['dry-run']) {
+        for (const f of plan.files) {
+          io.out.write(`would write ${shown(join(plan.dir, f.path))} (${f.text.split('\n').length - 1} lines)\n`);
+        }
+        io.out.write('dry run: nothing written\n');
+        return 0;
+      }
+      for (const file of writeInit(plan)) io.out.write(`wrote ${shown(file)}\n`);
+      if (!plan.ignoresOutput) {
+        // Run output in git is noise, and Nx only caches a layer whose own outputs are not among its inputs.
+        io.out.write('note: add .faultline/ and reports/ to .gitignore (run output)\n');
+      }
+      const steps = [
+        ...(plan.dir === process.cwd() ? [] : [`cd ${shellWord(shown(plan.dir))}`]),
+        ...(plan.missing.length ? [`npm i -D ${plan.missing.join(' ')}`] : []),
+        'npx faultline run --gate',
+      ];
+      io.out.write(`next: ${steps.join(' && ')}\n`);
       return 0;
     },
   },

@@ -1,5 +1,5 @@
 import { MatrixError } from '@faultline/matrix';
-import { parseFlags, UsageError } from './args.ts';
+import { ConfigError, parseFlags, UsageError } from './args.ts';
 import { commands, type Io } from './commands.ts';
 
 function help(io: Io): void {
@@ -38,6 +38,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof MatrixError) {
       io.err.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.err.write(`faultline ${name}: ${error.message}\n`);
       return 2;
     }
     if (error instanceof UsageError) {
