@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // The toolkit's own unit tests, plus the suites' honesty checks (they run faultline on a
-// suite with a protection broken). The layered suites themselves are the product's
+// suite with a protection broken) and the package checks in test/ (the tarballs `npm pack`
+// makes of the built packages, through publint and arethetypeswrong). The layered suites themselves are the product's
 // matrix and run through `faultline run`, not here.
 // `@faultline/source` makes sibling packages resolve to their TypeScript sources (the
 // packages' exports carry that condition first), so unit tests never run a stale build.
@@ -12,7 +13,7 @@ export default defineConfig({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'suites/*/honesty/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'suites/*/honesty/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/test/fixtures/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
