@@ -42,7 +42,9 @@ export interface FsFaultRule {
   /**
    * Write ops only: really write this many bytes first. `handle.write` then reports the short
    * count (a POSIX short write, no error); `writeFile`/`appendFile` (module or handle) fail
-   * after the partial write, leaving a torn file as a full disk does.
+   * after the partial write, leaving a torn file as a full disk does. A write no longer than
+   * this is not cut (a disk with that much room takes it whole): it goes through unchanged,
+   * does not spend `times` and records no evidence.
    */
   shortWrite?: number;
   /** Matching calls that succeed before the fault starts (default 0). */
@@ -120,27 +122,39 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
   let injected = 0;
   const calls = new Map<string, number>();
 
+  // A matching rule is only a candidate: a short-write rule fires (spends `times`, counts as
+  // injected) only once the write is known to be longer than it, in `fire` below.
   const decide = (op: string, path: string | undefined): LiveRule | undefined => {
     calls.set(op, (calls.get(op) ?? 0) + 1);
     for (const rule of live) {
       if (!rule.ops.has(op) || !rule.matches(path)) continue;
       rule.seen++;
       if (rule.seen > rule.after && rule.fired < rule.times) {
-        rule.fired++;
-        injected++;
+        if (rule.shortWrite === undefined) fire(rule);
         return rule;
       }
     }
     return undefined;
   };
 
-  const evidence = (op: string, detail: string, path: string | undefined, rule: LiveRule): void => {
+  const fire = (rule: LiveRule): void => {
+    rule.fired++;
+    injected++;
+  };
+
+  const evidence = (
+    op: string,
+    detail: string,
+    path: string | undefined,
+    rule: LiveRule,
+    extra: Record<string, number> = {},
+  ): void => {
     recordFault({
       kind: 'fs-fault',
       name: op,
       detail: `${op} ${detail}`,
       source: '@faultline/faults',
-      attributes: { errno: rule.errno, ...(path === undefined ? {} : { path }) },
+      attributes: { errno: rule.errno, ...extra, ...(path === undefined ? {} : { path }) },
     });
   };
 
@@ -149,18 +163,27 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
     return errnoError(rule.errno, SYSCALL[op] ?? op, path);
   };
 
-  // Writes the first `shortWrite` bytes for real, then fails: a torn file.
+  // Writes the first `shortWrite` bytes for real, then fails: a torn file. A write that fits in
+  // `shortWrite` is not cut (a disk with that much room takes it whole): it passes through and
+  // records nothing, so a rule no write ever exceeded leaves its test vacuous.
   const tornWrite = async (
     op: string,
     rule: LiveRule,
     path: string | undefined,
     write: (data: Buffer) => Promise<unknown>,
+    whole: () => Promise<unknown>,
     data: unknown,
     encoding: unknown,
   ) => {
     const n = rule.shortWrite!;
-    await write(toBytes(op, data, encoding).subarray(0, n));
-    evidence(op, `wrote at most ${n} bytes then failed with ${rule.errno}`, path, rule);
+    const bytes = toBytes(op, data, encoding);
+    if (bytes.length <= n) return whole();
+    fire(rule);
+    await write(bytes.subarray(0, n));
+    evidence(op, `wrote ${n} of ${bytes.length} bytes then failed with ${rule.errno}`, path, rule, {
+      written: n,
+      requested: bytes.length,
+    });
     throw errnoError(rule.errno, SYSCALL[op] ?? op, path);
   };
 
@@ -179,13 +202,20 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
           const rule = decide(op, path);
           if (!rule) return Reflect.apply(real, target, args);
           if (rule.shortWrite !== undefined) {
-            if (op === 'handle.write') return shortHandleWrite(target, rule, args, (d) => evidence(op, d, path, rule));
+            const whole = () => Reflect.apply(real, target, args) as Promise<unknown>;
+            if (op === 'handle.write') {
+              return shortHandleWrite(target, rule, args, whole, (written, requested) => {
+                fire(rule);
+                evidence(op, `short write (${written} of ${requested} bytes)`, path, rule, { written, requested });
+              });
+            }
             const [data, options] = args;
             return tornWrite(
               op,
               rule,
               path,
               (b) => Reflect.apply(real, target, [b, options]) as Promise<unknown>,
+              whole,
               data,
               encodingOf(options),
             );
@@ -218,6 +248,7 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
           rule,
           path,
           (b) => Reflect.apply(real, realFs, [target, b, options]) as Promise<unknown>,
+          () => Reflect.apply(real, realFs, args) as Promise<unknown>,
           data,
           encodingOf(options),
         );
@@ -242,31 +273,41 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
   return { fs: fs as unknown as FsPromises, control };
 }
 
-async function shortHandleWrite(
-  handle: FileHandle,
-  rule: LiveRule,
-  args: unknown[],
-  record: (detail: string) => void,
-): Promise<{ bytesWritten: number; buffer: unknown }> {
-  const n = rule.shortWrite!;
+/** The bytes and the (offset, length, position) a `handle.write(...)` call asks to write. */
+function writeRequest(args: unknown[]): { bytes: Buffer; offset: number; length: number; position: unknown } {
   const [data] = args;
-  let result: { bytesWritten: number };
   if (typeof data === 'string') {
     const bytes = Buffer.from(data, (args[2] as BufferEncoding | undefined) ?? 'utf8');
-    result = await handle.write(bytes, 0, Math.min(bytes.length, n), args[1] as number | null | undefined);
-  } else if (ArrayBuffer.isView(data)) {
+    return { bytes, offset: 0, length: bytes.length, position: args[1] };
+  }
+  if (ArrayBuffer.isView(data)) {
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const opts =
       typeof args[1] === 'object' && args[1] !== null ? (args[1] as Record<string, number | null>) : undefined;
     const offset = (opts ? opts.offset : (args[1] as number | undefined)) ?? 0;
     const length = (opts ? opts.length : (args[2] as number | undefined)) ?? bytes.length - offset;
-    const position = opts ? opts.position : (args[3] as number | null | undefined);
-    result = await handle.write(bytes, offset, Math.min(length, n), position);
-  } else {
-    throw new TypeError('faulty fs: shortWrite on handle.write supports string and Buffer/TypedArray data');
+    return { bytes, offset, length, position: opts ? opts.position : args[3] };
   }
-  record(`short write (at most ${n} bytes)`);
-  return { bytesWritten: result.bytesWritten, buffer: data };
+  throw new TypeError('faulty fs: shortWrite on handle.write supports string and Buffer/TypedArray data');
+}
+
+/**
+ * A POSIX short write: writes at most `shortWrite` bytes and reports the count. A write no
+ * longer than that is not cut: it runs unchanged and `cut` is not called (nothing to prove).
+ */
+async function shortHandleWrite(
+  handle: FileHandle,
+  rule: LiveRule,
+  args: unknown[],
+  whole: () => Promise<unknown>,
+  cut: (written: number, requested: number) => void,
+): Promise<unknown> {
+  const n = rule.shortWrite!;
+  const { bytes, offset, length, position } = writeRequest(args);
+  if (length <= n) return whole();
+  const result = await handle.write(bytes, offset, n, position as number | null | undefined);
+  cut(result.bytesWritten, length);
+  return { bytesWritten: result.bytesWritten, buffer: args[0] };
 }
 
 function compile(rules: FsFaultRule | readonly FsFaultRule[]): LiveRule[] {

@@ -96,8 +96,35 @@ describe('createFaultyFs()', () => {
     expect(await readFile(join(dir, 'b'), 'utf8')).toBe('0123');
     expect(control.injected).toBe(2);
     expect(log.entries.map((e) => e.detail)).toEqual([
-      'handle.write short write (at most 3 bytes)',
-      'writeFile wrote at most 4 bytes then failed with ENOSPC',
+      'handle.write short write (3 of 6 bytes)',
+      'writeFile wrote 4 of 10 bytes then failed with ENOSPC',
+    ]);
+  });
+
+  test('a shortWrite rule larger than the write cuts nothing: the write is whole, no fault, no evidence', async () => {
+    const { fs, control } = createFaultyFs([
+      { failOn: 'handle.write', shortWrite: 100, times: 1 },
+      { failOn: 'writeFile', shortWrite: 100 },
+    ]);
+    await saveDurably(fs, join(dir, 'a'), 'abcdef');
+    expect(await readFile(join(dir, 'a'), 'utf8')).toBe('abcdef');
+    await fs.writeFile(join(dir, 'b'), Buffer.from('0123456789'));
+    expect(await readFile(join(dir, 'b'), 'utf8')).toBe('0123456789');
+    expect(control.injected).toBe(0);
+    expect(log.entries).toEqual([]);
+  });
+
+  test('a shortWrite rule that did not cut leaves its times for a write it can cut, and the evidence counts cut bytes', async () => {
+    const { fs, control } = createFaultyFs({ failOn: 'handle.write', shortWrite: 4, times: 1 });
+    await saveDurably(fs, join(dir, 'a'), 'abc'); // fits: not cut, the one fault is not spent
+    await expect(saveDurably(fs, join(dir, 'a'), 'abcdefgh')).rejects.toThrow('short write: 4 of 8');
+    expect(control.injected).toBe(1);
+    expect(log.entries).toEqual([
+      expect.objectContaining({
+        kind: 'fs-fault',
+        detail: 'handle.write short write (4 of 8 bytes)',
+        attributes: expect.objectContaining({ written: 4, requested: 8 }),
+      }),
     ]);
   });
 
