@@ -19,5 +19,5 @@ export {
 } from './projects.ts';
 export type { FileError, LayerResults, ProjectRun, RunMeta, TestError, TestRecord, TestState } from './results.ts';
 export { RESULTS_SCHEMA } from './results.ts';
-export type { Backend, Issue, Layer, Matrix, MatrixInput, Policy, Requirement, Severity } from './schema.ts';
-export { backends, durationMs, matrixJsonSchema, matrixSchema, severities } from './schema.ts';
+export type { Backend, Issue, Layer, LayerKind, Matrix, MatrixInput, Policy, Requirement, Severity } from './schema.ts';
+export { backends, durationMs, layerKind, layerKinds, matrixJsonSchema, matrixSchema, severities } from './schema.ts';

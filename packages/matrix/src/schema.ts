@@ -9,6 +9,7 @@ export const DURATION = /^(\d+)(ms|s|m|h)$/;
 
 export const severities = ['critical', 'high', 'medium', 'low'] as const;
 export const backends = ['auto', 'embedded', 'containers'] as const;
+export const layerKinds = ['unit', 'process', 'network'] as const;
 
 const issueId = z
   .string()
@@ -33,6 +34,12 @@ export const layerSchema = z.strictObject({
     .enum(backends)
     .optional()
     .describe('Layer-3 network backend: containers (testcontainers + Toxiproxy image), embedded, or auto.'),
+  kind: z
+    .enum(layerKinds)
+    .optional()
+    .describe(
+      "What the layer's tests do, which sets its suite defaults (per-test timeout, parallel files): unit (in-process mocks: 10 s, files in parallel), process (real processes: 60 s, one file at a time) or network (real network faults: 60 s, one file at a time). Default: unit for l1, process for l2, network for l3, process for any other id.",
+    ),
   description: z.string().optional(),
 });
 
@@ -86,6 +93,7 @@ export const matrixSchema = z.strictObject({
 
 export type Severity = (typeof severities)[number];
 export type Backend = (typeof backends)[number];
+export type LayerKind = (typeof layerKinds)[number];
 export type MatrixInput = z.input<typeof matrixSchema>;
 export type Matrix = z.output<typeof matrixSchema>;
 export type Layer = z.output<typeof layerSchema>;
@@ -100,6 +108,15 @@ export function matrixJsonSchema(): Record<string, unknown> {
     $id: 'https://faultline.dev/matrix.schema.json',
     title: 'faultline coverage matrix',
   };
+}
+
+// The well-known ids keep their meaning wherever they sit in the matrix; any other id gets
+// the careful kind (one file at a time, long timeouts) unless it says otherwise.
+const KIND_BY_ID: Readonly<Record<string, LayerKind>> = { l1: 'unit', l2: 'process', l3: 'network' };
+
+/** The declared kind of a layer, else the kind its well-known id implies, else `process`. */
+export function layerKind(id: string, layer: Pick<Layer, 'kind'>): LayerKind {
+  return layer.kind ?? KIND_BY_ID[id] ?? 'process';
 }
 
 /** Parses "5m" into milliseconds. */

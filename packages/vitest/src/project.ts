@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type LayerKind, layerKind } from '@faultline/matrix';
 import type { ViteUserConfig } from 'vitest/config';
 import { findMatrix, loadIssueTags } from './tags.ts';
 
@@ -12,9 +13,9 @@ export interface LayerProjectOptions {
   matrix?: string;
   /** Test files, relative to root. Default: `test/**\/*.test.ts`. */
   include?: string[];
-  /** Per-test timeout in ms. Default: 10 s for l1, 60 s for other layers. */
+  /** Per-test timeout in ms. Default by the layer's kind: 10 s for unit, 60 s for process and network. */
   testTimeout?: number;
-  /** Run test files in parallel. Default: true for l1; false for other layers (real processes, ports, RSS). */
+  /** Run test files in parallel. Default by the layer's kind: true for unit; false for process and network (real processes, ports, RSS). */
   fileParallelism?: boolean;
   /** Extra setup files run after faultline's own. */
   setupFiles?: string[];
@@ -22,6 +23,14 @@ export interface LayerProjectOptions {
 
 // Beside this module: `.ts` when the workspace runs sources, `.js` when installed (built).
 const setupFile = fileURLToPath(new URL(`./setup${extname(import.meta.url)}`, import.meta.url));
+
+// Defaults by what a layer's tests do, never by where the layer sits in the matrix: reordering
+// columns must not run Toxiproxy suites in parallel with unit-test timeouts.
+const KIND_DEFAULTS: Readonly<Record<LayerKind, { timeout: number; fileParallelism: boolean }>> = {
+  unit: { timeout: 10_000, fileParallelism: true },
+  process: { timeout: 60_000, fileParallelism: false },
+  network: { timeout: 60_000, fileParallelism: false },
+};
 
 /**
  * The vitest config of one layered suite: issue tags from the matrix with `strictTags`,
@@ -31,12 +40,14 @@ export function defineLayerProject(options: LayerProjectOptions): ViteUserConfig
   const root = options.root ?? process.cwd();
   const matrixFile = options.matrix ?? findMatrix(root);
   const { matrix, tags } = loadIssueTags(matrixFile);
-  if (!(options.layer in matrix.layers)) {
+  const layer = matrix.layers[options.layer];
+  if (!layer) {
     throw new Error(
       `${matrixFile}: defineLayerProject({ layer: "${options.layer}" }) names no layer of the matrix (layers: ${Object.keys(matrix.layers).join(', ')})`,
     );
   }
-  const firstLayer = options.layer === Object.keys(matrix.layers)[0];
+  const defaults = KIND_DEFAULTS[layerKind(options.layer, layer)];
+  const timeout = options.testTimeout ?? defaults.timeout;
   return {
     test: {
       root,
@@ -45,9 +56,9 @@ export function defineLayerProject(options: LayerProjectOptions): ViteUserConfig
       strictTags: true,
       includeTaskLocation: true,
       setupFiles: [setupFile, ...(options.setupFiles ?? [])],
-      testTimeout: options.testTimeout ?? (firstLayer ? 10_000 : 60_000),
-      hookTimeout: options.testTimeout ?? (firstLayer ? 10_000 : 60_000),
-      fileParallelism: options.fileParallelism ?? firstLayer,
+      testTimeout: timeout,
+      hookTimeout: timeout,
+      fileParallelism: options.fileParallelism ?? defaults.fileParallelism,
     },
   };
 }

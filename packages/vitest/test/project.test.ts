@@ -55,6 +55,44 @@ describe('issue tags and defineLayerProject', () => {
     expect(l2).toMatchObject({ fileParallelism: true, testTimeout: 60_000 });
   });
 
+  test("layer defaults follow the layer's kind, never its position in the matrix", () => {
+    delete process.env.FAULTLINE_MATRIX;
+    // l3 listed first: before, the first layer got l1's 10 s timeout and parallel files.
+    const reordered = [
+      'version: 1',
+      'system: demo',
+      'layers:',
+      '  l3: { title: Network, projects: [p3] }',
+      '  l1: { title: Unit, projects: [p1] }',
+      '  fast: { title: Custom unit, projects: [p4], kind: unit }',
+      '  slow: { title: Custom, projects: [p5] }',
+      'policy: { require: [{ layers: [l1] }] }',
+      'issues:',
+      '  - { id: retry, title: Retries a failing call, severity: high }',
+      '',
+    ].join('\n');
+    const root = workspace(reordered);
+    expect(defineLayerProject({ layer: 'l3', root }).test).toMatchObject({
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      fileParallelism: false,
+    });
+    expect(defineLayerProject({ layer: 'l1', root }).test).toMatchObject({
+      testTimeout: 10_000,
+      fileParallelism: true,
+    });
+    expect(defineLayerProject({ layer: 'fast', root }).test).toMatchObject({
+      testTimeout: 10_000,
+      fileParallelism: true,
+    });
+    // An unknown id with no kind gets the careful defaults: real processes, one file at a time.
+    expect(defineLayerProject({ layer: 'slow', root }).test).toMatchObject({
+      testTimeout: 60_000,
+      fileParallelism: false,
+    });
+    expect(defineLayerProject({ layer: 'l3', root, testTimeout: 5_000 }).test).toMatchObject({ testTimeout: 5_000 });
+  });
+
   test('the matrix is found above the project, or through FAULTLINE_MATRIX', () => {
     const root = workspace();
     delete process.env.FAULTLINE_MATRIX;
