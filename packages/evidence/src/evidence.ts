@@ -17,6 +17,12 @@ export interface FaultEvidence {
   attributes?: Record<string, EvidenceValue>;
   /** Wall-clock time of the first record, ms since the epoch. */
   at: number;
+  /**
+   * `false`: the primitive was set up but did not act on the system (a limit the child never
+   * came near, a toxic nothing flowed through). Such an entry covers nothing: it only says,
+   * in the gate's vacuous reason, which primitive stayed idle and why. Absent: it acted.
+   */
+  acted?: false;
 }
 
 export type FaultEvidenceInput = Omit<FaultEvidence, 'count' | 'at'> & { count?: number };

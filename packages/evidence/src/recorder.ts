@@ -39,9 +39,23 @@ export function recordFault(input: FaultEvidenceInput): boolean {
   return true;
 }
 
+/**
+ * Records that a fault primitive was set up but did not act (why, in `detail`): the entry is
+ * kept with `acted: false`, shown in reports and in the gate's vacuous reason, and covers nothing.
+ */
+export function recordNoEffect(input: FaultEvidenceInput): boolean {
+  return recordFault({ ...input, acted: false });
+}
+
+/** Whether an evidence entry shows a fault that acted (only these cover a cell). */
+export function actedOn(e: Pick<FaultEvidence, 'acted'>): boolean {
+  return e.acted !== false;
+}
+
 /** Identity used to merge repeated records of the same fault into one entry with a count. */
-export function evidenceKey(e: Pick<FaultEvidence, 'kind' | 'name' | 'detail'>): string {
-  return `${e.kind}\u0000${e.name}\u0000${e.detail}`;
+export function evidenceKey(e: Pick<FaultEvidence, 'kind' | 'name' | 'detail' | 'acted'>): string {
+  // A "did not act" entry never merges with an acting one of the same text.
+  return `${e.kind}\u0000${e.name}\u0000${e.detail}${e.acted === false ? '\u0000idle' : ''}`;
 }
 
 /** Default cap on distinct evidence entries per test, so a hot failpoint cannot bloat results. */

@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import {
+  actedOn,
   captureEvidence,
   EvidenceLog,
   isRecordingEvidence,
   recordFault,
+  recordNoEffect,
   reportCapability,
   setEvidenceSink,
 } from '../src/index.ts';
@@ -53,6 +55,22 @@ describe('recordFault', () => {
       expect(log.entries).toHaveLength(1);
     } finally {
       setEvidenceSink(previous);
+    }
+  });
+});
+
+describe('recordNoEffect', () => {
+  test('keeps a "did not act" entry that covers nothing and never merges with an acting one', () => {
+    const { log, restore } = captureEvidence();
+    try {
+      recordNoEffect({ kind: 'rlimit', name: 'NOFILE', detail: 'x' });
+      recordFault({ kind: 'rlimit', name: 'NOFILE', detail: 'x' });
+      expect(log.entries.map((e) => [e.acted, actedOn(e)])).toEqual([
+        [false, false],
+        [undefined, true],
+      ]);
+    } finally {
+      restore();
     }
   });
 });

@@ -1,4 +1,4 @@
-import type { FaultEvidence } from '@faultline/evidence';
+import { actedOn, type FaultEvidence } from '@faultline/evidence';
 import { requiredLayers } from './policy.ts';
 import type { FileError, LayerResults, TestRecord, TestState } from './results.ts';
 import type { Issue, Matrix } from './schema.ts';
@@ -94,11 +94,23 @@ function stateOf(issue: Issue, required: boolean, tests: readonly TestRecord[]):
       reason: `all ${tests.length} tests were skipped${notes.length ? `: ${notes.join('; ')}` : ''}`,
     };
   }
-  if (passed.some((t) => t.evidence.length > 0)) return { state: 'covered' };
+  if (passed.some((t) => t.evidence.some(actedOn))) return { state: 'covered' };
   return {
     state: 'vacuous',
-    reason: `${passed.length} passing test${passed.length > 1 ? 's' : ''} recorded no fault evidence: the fault never fired`,
+    reason: `${passed.length} passing test${passed.length > 1 ? 's' : ''} recorded no fault evidence: the fault never fired${idleNote(passed)}`,
   };
+}
+
+/** The primitives that said they did not act, and why, so a vacuous reason names them (first 3). */
+function idleNote(passed: readonly TestRecord[]): string {
+  const idle = [
+    ...new Set(
+      passed.flatMap((t) => t.evidence.filter((e) => !actedOn(e))).map((e) => `${e.kind} ${e.name}: ${e.detail}`),
+    ),
+  ];
+  if (idle.length === 0) return '';
+  const more = idle.length > 3 ? `; and ${idle.length - 3} more` : '';
+  return ` (${idle.slice(0, 3).join('; ')}${more})`;
 }
 
 /**
@@ -137,7 +149,7 @@ export function computeCoverage(
           unknownTags.set(key, entry);
         }
       }
-      if (t.state === 'passed' && issues.length && t.evidence.length === 0) {
+      if (t.state === 'passed' && issues.length && !t.evidence.some(actedOn)) {
         vacuousTests.push({ layer, test: `${t.file}:${t.line} ${t.fullName}`, issues });
       }
     }

@@ -79,6 +79,24 @@ describe('computeCoverage cell states', () => {
     ]);
   });
 
+  test('"did not act" evidence covers nothing: the cell is vacuous and the reason names the primitive and why', () => {
+    const idle = {
+      ...evidence('NOFILE'),
+      kind: 'rlimit',
+      detail: 'rlimit NOFILE=256 did not act: peak 12 of 256 fds, no EMFILE',
+      acted: false as const,
+    };
+    const quiet = t(['a'], { evidence: [idle] });
+    const cov = computeCoverage(m, [results('l1', [quiet])]);
+    expect(cell(cov, 'a', 'l1')).toMatchObject({
+      state: 'vacuous',
+      reason:
+        '1 passing test recorded no fault evidence: the fault never fired (rlimit NOFILE: rlimit NOFILE=256 did not act: peak 12 of 256 fds, no EMFILE)',
+      evidence: [idle],
+    });
+    expect(cov.vacuousTests.map((v) => v.issues)).toEqual([['a']]);
+  });
+
   test('a vacuous test beside one with evidence: the cell is covered, the test still listed', () => {
     const quiet = t(['a'], { evidence: [] });
     const cov = computeCoverage(m, [results('l1', [quiet, t(['a'])])]);
