@@ -65,8 +65,18 @@ export interface RunMeta {
   notRun?: string;
   capabilities: Record<string, string | boolean>;
   versions: Record<string, string>;
+  /** Only tests tagged with this issue ran (`--issue`): the layer's other cells did not run. */
   issueFilter?: string;
   host?: string;
+  /**
+   * The run this file belongs to (`--run-id`, `FAULTLINE_RUN_ID`, else generated): the files of one
+   * layer must share it, so a stale shard of another run is never read with this one.
+   */
+  runId?: string;
+  /** `sha256:<hex>` of the matrix file the run used; results are only gated against that matrix. */
+  matrixDigest?: string;
+  /** A merge of shards (`merge --allow-partial`): the shard count and the shards that did run. */
+  shards?: { count: number; ran: number[] };
 }
 
 export interface LayerResults {
