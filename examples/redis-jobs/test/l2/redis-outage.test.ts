@@ -3,12 +3,17 @@
 // gone, and heal by itself when Redis is back on the same port, with no restart; the jobs Redis
 // acknowledged before its crash are still there (AOF, fsync always).
 // Red if the service waits for Redis before listening, exits on a connection error, or stops
-// reconnecting (an ioredis retryStrategy that gives up).
+// reconnecting (an ioredis retryStrategy that gives up: the outage outlasts several attempts).
 import { expectExit, sendSignal, waitFor } from '@faultline/crash';
 import { expect, test } from 'vitest';
 import { type Answer, bodyOf, get, post } from '../support/http.ts';
 import { type RedisServer, startRedis } from '../support/redis-server.ts';
 import { type Child, onCleanup, spawnService, testConfig } from '../support/service.ts';
+
+/** Longer than a handful of reconnect attempts (100, 200, 400, 800 ms, then every second). */
+const OUTAGE_MS = 2_500;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A redis-server of this test's own: it gets killed. */
 async function ownRedis(): Promise<RedisServer> {
@@ -70,6 +75,9 @@ test('started while Redis is down: it listens, reports degraded, and serves once
   const server = await ownRedis();
   await killRedis(server, 'before redis-jobs starts');
   const svc = await spawnService(testConfig(server.url), 'redis-jobs', { healthy: false });
+  await expectDegraded(svc);
+  // Down for a while, as a Redis restart or failover is: many reconnect attempts fail first.
+  await sleep(OUTAGE_MS);
   await expectDegraded(svc);
   await server.restart();
   await expectHealed(svc);
