@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadMatrix, MatrixError } from '@faultline/matrix';
-import { detectBackends } from '@faultline/netfaults';
 import { planRun } from '@faultline/runner';
 import { loadRlimitSupport, rlimitCheck } from './rlimits.ts';
 
@@ -42,6 +41,9 @@ export async function doctor(matrixFile?: string): Promise<Check[]> {
       checks.push({ name: 'matrix', ok: false, detail: error instanceof MatrixError ? error.message : String(error) });
     }
   }
+  // Loaded here, not at the top: testcontainers is most of the CLI's start-up time, and only
+  // doctor needs it (`faultline validate` and `--help` stay fast).
+  const { detectBackends } = await import('@faultline/netfaults');
   const l3 = await detectBackends();
   checks.push({ name: 'l3 backend containers', ok: l3.containers.ok, detail: l3.containers.detail });
   checks.push({ name: 'l3 backend embedded', ok: l3.embedded.ok, detail: l3.embedded.detail });
