@@ -37,7 +37,7 @@ export class TcpProxy {
   readonly name: string;
   listen: string;
   upstream: string;
-  readonly toxics = new ToxicCollection();
+  readonly toxics: ToxicCollection;
   readonly #context: ProxyContext;
   #server: Server | undefined;
   #starting = false;
@@ -50,6 +50,9 @@ export class TcpProxy {
     this.listen = listen;
     this.upstream = upstream;
     this.#context = context;
+    this.toxics = new ToxicCollection((toxic, type, direction) =>
+      context.metrics?.toxicCounter(name, toxic, type, direction),
+    );
   }
 
   get enabled(): boolean {

@@ -1,5 +1,5 @@
 import { Channel, type Item, type Output } from './channel.ts';
-import type { ToxicWrapper } from './toxic-wrapper.ts';
+import type { ToxicCounter, ToxicWrapper } from './toxic-wrapper.ts';
 import { noop } from './toxics/noop.ts';
 import type { Chunk, ToxicStub } from './toxics/toxic.ts';
 
@@ -19,6 +19,10 @@ export class Stub implements ToxicStub {
   #closed = false;
   #running: Promise<void> = RESOLVED;
   #cancel: (() => void) | undefined;
+  /** The running toxic's counter; undefined while a noop stands in (toxicity draw, hidden head). */
+  #counter: ToxicCounter | undefined;
+  /** Whether this link was already counted as a connection the toxic acted on. */
+  #counted = false;
 
   constructor(input: Channel, output: Output, random: () => number) {
     this.input = input;
@@ -42,7 +46,9 @@ export class Stub implements ToxicStub {
   run(wrapper: ToxicWrapper): void {
     if (this.#closed) return;
     this.#interrupted = false;
-    const type = this.#random() < wrapper.toxicity ? wrapper.type : noop;
+    const real = this.#random() < wrapper.toxicity;
+    const type = real ? wrapper.type : noop;
+    this.#counter = real ? wrapper.counter : undefined;
     this.#running = type.pipe(wrapper.attributes, this).catch((error: unknown) => {
       // A faulty toxic ends its link rather than the server.
       process.emitWarning(`toxic ${wrapper.name} (${wrapper.type.type}) failed: ${String(error)}`);
@@ -74,14 +80,29 @@ export class Stub implements ToxicStub {
     this.#cancel?.();
   }
 
+  /**
+   * Counts a chunk as it reaches the running toxic: this is the moment the toxic acts on it,
+   * so evidence is true while the connection is still open. Field bumps only, no allocation.
+   */
+  #count(item: Item): Item {
+    const counter = this.#counter;
+    if (counter === undefined || item === null) return item;
+    counter.bytes += item.data.length;
+    if (!this.#counted) {
+      this.#counted = true;
+      counter.connections++;
+    }
+    return item;
+  }
+
   read(): Promise<Item | undefined> {
     if (this.#interrupted) return Promise.resolve(undefined);
     const item = this.input.shift();
-    if (item !== Channel.EMPTY) return Promise.resolve(item);
+    if (item !== Channel.EMPTY) return Promise.resolve(this.#count(item));
     return new Promise((resolve) => {
       this.input.take((next) => {
         this.#cancel = undefined;
-        resolve(next);
+        resolve(this.#count(next));
       });
       this.#cancel = () => {
         this.input.cancelTake();
@@ -94,7 +115,7 @@ export class Stub implements ToxicStub {
   readWithin(ms: number): Promise<Item | undefined | false> {
     if (this.#interrupted) return Promise.resolve(undefined);
     const item = this.input.shift();
-    if (item !== Channel.EMPTY) return Promise.resolve(item);
+    if (item !== Channel.EMPTY) return Promise.resolve(this.#count(item));
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.input.cancelTake();
@@ -104,7 +125,7 @@ export class Stub implements ToxicStub {
       this.input.take((next) => {
         clearTimeout(timer);
         this.#cancel = undefined;
-        resolve(next);
+        resolve(this.#count(next));
       });
       this.#cancel = () => {
         clearTimeout(timer);

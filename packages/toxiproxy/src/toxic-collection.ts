@@ -1,11 +1,14 @@
 import { asObject, field, float32Field, intField, type JsonObject, stringField } from './decode.ts';
 import { ApiError, invalidStream, invalidToxicType, toxicAlreadyExists, toxicNotFound } from './errors.ts';
 import type { Link } from './link.ts';
-import { type Direction, parseDirection, ToxicWrapper } from './toxic-wrapper.ts';
+import { type Direction, parseDirection, type ToxicCounter, ToxicWrapper } from './toxic-wrapper.ts';
 import { toxicTypes } from './toxics/registry.ts';
 import type { Attributes, ToxicType } from './toxics/toxic.ts';
 
 const OWNER = 'ToxicWrapper';
+
+/** Hands out the counter for a new toxic (the /metrics series when metrics are on). */
+export type CounterSource = (toxic: string, type: string, direction: Direction) => ToxicCounter | undefined;
 
 /**
  * The toxics of one proxy (Toxiproxy's `ToxicCollection`): a chain per direction, applied
@@ -14,6 +17,11 @@ const OWNER = 'ToxicWrapper';
 export class ToxicCollection {
   readonly #chains: Record<Direction, ToxicWrapper[]> = { upstream: [], downstream: [] };
   readonly #links = new Set<Link>();
+  readonly #counterFor: CounterSource | undefined;
+
+  constructor(counterFor?: CounterSource) {
+    this.#counterFor = counterFor;
+  }
 
   /** Upstream toxics then downstream toxics, each in insertion order. */
   list(): ToxicWrapper[] {
@@ -57,7 +65,8 @@ export class ToxicCollection {
     if (!type) throw invalidToxicType();
     if (this.#find(name)) throw toxicAlreadyExists();
     const attributes = decodeAttributes(type, attributesValue, { ...type.defaults });
-    const wrapper = new ToxicWrapper(name, type, stream, direction, toxicity, attributes);
+    const counter = this.#counterFor?.(name, type.type, direction) ?? { bytes: 0, connections: 0 };
+    const wrapper = new ToxicWrapper(name, type, stream, direction, toxicity, attributes, counter);
     this.#chains[direction].push(wrapper);
     await Promise.all(this.#linksOf(direction).map((link) => link.addToxic(wrapper)));
     return wrapper;

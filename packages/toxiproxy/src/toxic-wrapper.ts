@@ -17,6 +17,16 @@ export interface ToxicJson {
   toxicity: number;
 }
 
+/**
+ * What one toxic really acted on (issue 22): bytes that reached its real pipe (not the noop a
+ * toxicity draw puts in its place) and the links (connection × direction) they came on.
+ * Plain mutable fields, bumped per chunk without allocating; shared with /metrics.
+ */
+export interface ToxicCounter {
+  bytes: number;
+  connections: number;
+}
+
 /** One configured toxic of a proxy (Toxiproxy's `ToxicWrapper`), shared by all its links. */
 export class ToxicWrapper {
   readonly name: string;
@@ -26,6 +36,8 @@ export class ToxicWrapper {
   readonly direction: Direction;
   toxicity: number;
   attributes: Attributes;
+  /** Undefined for the hidden noop at the head of every chain, which acts on nothing. */
+  readonly counter: ToxicCounter | undefined;
 
   constructor(
     name: string,
@@ -34,6 +46,7 @@ export class ToxicWrapper {
     direction: Direction,
     toxicity: number,
     attributes: Attributes,
+    counter?: ToxicCounter,
   ) {
     this.name = name;
     this.type = type;
@@ -41,6 +54,7 @@ export class ToxicWrapper {
     this.direction = direction;
     this.toxicity = toxicity;
     this.attributes = attributes;
+    this.counter = counter;
   }
 
   toJSON(): ToxicJson {
