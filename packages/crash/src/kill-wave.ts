@@ -1,7 +1,8 @@
 // Kill waves: let a set of workers run until they have provably done work, then signal them all
 // at once (at a seeded random moment or after observed progress), reap them, and record evidence.
 // The vacuity guard refuses a wave that would prove nothing: a worker that already died, or no
-// worker with any progress.
+// worker whose progress moved since the wave started (a journal left by an earlier wave already
+// reads as progress, so the wave takes a baseline when it starts and counts from there).
 import { recordFault } from '@faultline/evidence';
 import { createRng, deriveSeed, seedFromEnv } from './prng.ts';
 import type { ExitInfo, ManagedProcess } from './spawn.ts';
@@ -10,12 +11,15 @@ import type { Violation } from './verify.ts';
 export type KillSignal = 'SIGKILL' | 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGABRT';
 
 export type KillTiming =
-  /** Once any worker's progress reaches `progress` (default 1), hold `observeMs` (default 200) so the others catch up, then kill. */
+  /** Once any worker's progress grew by `afterProgress` (default 1) since the wave started, hold `observeMs` (default 200) so the others catch up, then kill. */
   | { afterProgress?: number; observeMs?: number }
   /** Once any worker made progress, wait a seeded random delay in [min, max] ms, then kill. */
   | { randomMs: readonly [number, number] };
 
-/** Progress of worker `index` (e.g. its journal line count); 0 means "nothing done yet". */
+/**
+ * Progress of worker `index` (e.g. its journal line count). Only its growth counts: the wave reads
+ * a baseline when it starts, so a journal carried over from an earlier wave is not progress.
+ */
 export type ProgressFn = (index: number, worker: ManagedProcess, wave: number) => number;
 
 export interface KillWaveOptions {
@@ -43,6 +47,8 @@ export interface KillWaveOptions {
 export interface KilledWorker {
   name: string;
   pid: number;
+  /** Progress read when the wave started (what earlier waves left); growth is counted from here. */
+  baseline: number;
   /** Progress read right before the signal was sent. */
   progressAtSignal: number;
   /** Progress read after the worker was reaped (what it really got done). */
@@ -70,9 +76,11 @@ export function waveDelayMs(seed: number, wave: number, range: readonly [number,
 
 function assertAllRunning(workers: readonly ManagedProcess[], label: string, signal: string): void {
   for (const w of workers) {
-    if (!w.running) {
+    // `alive`, not `running`: an exited worker Node has not reaped yet would take the signal as a zombie.
+    if (!w.alive) {
+      const how = w.running ? 'already exited (a zombie not yet reaped)' : w.describeExit();
       throw new Error(
-        `${label}: ${w.describe()} ${w.describeExit()} before the ${signal}; workers must loop until killed, ` +
+        `${label}: ${w.describe()} ${how} before the ${signal}; workers must loop until killed, ` +
           `otherwise the wave proves nothing (last output: ${w.tail()})`,
       );
     }
@@ -98,8 +106,33 @@ async function reap(workers: readonly ManagedProcess[], timeoutMs: number, label
   }
 }
 
+/** The phase-1 timeout: says where each worker's progress stood and where it started. */
+function noProgressError(
+  label: string,
+  workers: readonly ManagedProcess[],
+  now: readonly number[],
+  baseline: readonly number[],
+  progressLabel: string,
+  threshold: number,
+  timeoutMs: number,
+): Error {
+  const tail = `a kill now would prove nothing (last output of ${workers[0]!.describe()}: ${workers[0]!.tail()})`;
+  if (baseline.every((b) => b === 0)) {
+    const seen = workers.map((w, i) => `${w.name}=${now[i]}`).join(', ');
+    return new Error(
+      `${label}: no worker reached ${progressLabel} ${threshold} within ${timeoutMs} ms (${seen}); ${tail}`,
+    );
+  }
+  const seen = workers.map((w, i) => `${w.name}=${now[i]} (from ${baseline[i]})`).join(', ');
+  return new Error(
+    `${label}: no worker moved its ${progressLabel} past where it was when the wave started (${seen}) ` +
+      `by ${threshold} within ${timeoutMs} ms; progress left by an earlier wave does not count, ${tail}`,
+  );
+}
+
 /**
- * Runs one kill wave over already-spawned workers. On any guard failure every worker is
+ * Runs one kill wave over already-spawned workers. Progress is counted from what `progress` reads
+ * when this is called (call it right after spawning, as runWaves does). On any guard failure every worker is
  * SIGKILLed and reaped before the error is thrown, so nothing leaks.
  */
 export async function killWave(options: KillWaveOptions): Promise<KillWaveResult> {
@@ -120,20 +153,17 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
   if (workers.length === 0) throw new Error(`${label}: no workers given`);
   const started = performance.now();
   const read = () => workers.map((w, i) => progress(i, w, wave));
+  const baseline = read();
+  const moved = (now: readonly number[], by: number) => now.some((p, i) => p - baseline[i]! >= by);
   try {
-    // Phase 1: wait (bounded) until some worker proves it is doing work.
+    // Phase 1: wait (bounded) until some worker proves it is doing work in this wave.
     const threshold = 'randomMs' in when ? 1 : (when.afterProgress ?? 1);
     const deadline = Date.now() + progressTimeoutMs;
     for (;;) {
       assertAllRunning(workers, label, signal);
-      if (read().some((p) => p >= threshold)) break;
-      if (Date.now() >= deadline) {
-        const seen = workers.map((w, i) => `${w.name}=${progress(i, w, wave)}`).join(', ');
-        throw new Error(
-          `${label}: no worker reached ${progressLabel} ${threshold} within ${progressTimeoutMs} ms (${seen}); ` +
-            `a kill now would prove nothing (last output of ${workers[0]!.describe()}: ${workers[0]!.tail()})`,
-        );
-      }
+      if (moved(read(), threshold)) break;
+      if (Date.now() >= deadline)
+        throw noProgressError(label, workers, read(), baseline, progressLabel, threshold, progressTimeoutMs);
       await sleep(pollMs);
     }
     // Phase 2: the observation window or the seeded random delay, still watching for early exits.
@@ -146,7 +176,9 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
     // Phase 3: guard right before the signal, then signal everyone in one synchronous pass.
     assertAllRunning(workers, label, signal);
     const before = read();
-    if (!before.some((p) => p > 0)) throw new Error(`${label}: no worker has any progress right before the ${signal}`);
+    if (!moved(before, 1)) {
+      throw new Error(`${label}: no worker has progressed since the wave started, right before the ${signal}`);
+    }
     for (const w of workers) w.kill(signal, target);
     await reap(workers, exitTimeoutMs, label);
     const after = read();
@@ -157,7 +189,14 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
           `${label}: ${w.describe()} ${w.describeExit()} instead of dying by SIGKILL; it ended on its own as the wave fired`,
         );
       }
-      return { name: w.name, pid: w.pid, progressAtSignal: before[i]!, progress: after[i]!, exit };
+      return {
+        name: w.name,
+        pid: w.pid,
+        baseline: baseline[i]!,
+        progressAtSignal: before[i]!,
+        progress: after[i]!,
+        exit,
+      };
     });
     for (const k of killed) {
       recordFault({
@@ -170,6 +209,7 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
           signal,
           wave,
           progress: k.progress,
+          baseline: k.baseline,
           progressAtSignal: k.progressAtSignal,
           delayMs,
           seed,

@@ -11,9 +11,30 @@ export interface SendSignalOptions {
   context?: string;
 }
 
-/** Sends `signal` and records it as evidence; throws if the process is already gone. */
+/**
+ * Why `signal` would reach nothing live, or undefined when it would. An exited child that Node
+ * has not reaped yet is a zombie: kill(2) "succeeds" on it but no code runs to handle the signal,
+ * so a shutdown test that then sees exit 0 would pass on an exit the signal never caused.
+ */
+function notLive(proc: ManagedProcess, signal: NodeJS.Signals, group: boolean): string | undefined {
+  const cannot = `sendSignal: cannot send ${signal} to ${proc.describe()}`;
+  if (group) {
+    return proc.liveGroupMembers().length === 0
+      ? `${cannot}: no live process in its group (the leader ${proc.exit ? proc.describeExit() : 'already exited (a zombie not yet reaped)'})`
+      : undefined;
+  }
+  if (proc.exit) return `${cannot}: it ${proc.describeExit()}`;
+  return proc.alive ? undefined : `${cannot}: it already exited (a zombie not yet reaped)`;
+}
+
+/**
+ * Sends `signal` to a live process (or group) and records the delivery as evidence; throws,
+ * recording nothing, if nothing live is there to get it.
+ */
 export function sendSignal(proc: ManagedProcess, signal: NodeJS.Signals, options: SendSignalOptions = {}): void {
   const { group = false, context } = options;
+  const why = notLive(proc, signal, group);
+  if (why) throw new Error(why);
   if (!proc.kill(signal, group ? 'group' : 'process')) {
     throw new Error(`sendSignal: cannot send ${signal} to ${proc.describe()}: it ${proc.describeExit()}`);
   }

@@ -2,7 +2,7 @@
 // process group (so a kill reaches its whole tree), is registered for the orphan guard, and keeps
 // a bounded tail of its output for error messages and readiness waits.
 import { execa, type Subprocess } from 'execa';
-import { groupReused, listProcesses, readProcStat } from './process-table.ts';
+import { groupReused, isProcessAlive, listProcesses, readProcStat } from './process-table.ts';
 import { type TrackedProcess, trackProcess } from './registry.ts';
 import { workerInvocation } from './worker.ts';
 
@@ -105,6 +105,22 @@ export class ManagedProcess implements TrackedProcess {
 
   get running(): boolean {
     return this.#exit === undefined;
+  }
+
+  /**
+   * Whether the process still runs code. `running` only says Node has not reaped it yet; a
+   * child that exited a moment ago stays a zombie (state Z) until the event loop reaps it, and a
+   * signal "delivered" to it acts on nothing.
+   */
+  get alive(): boolean {
+    return this.#exit === undefined && isProcessAlive(this.pid, this.startTime || undefined);
+  }
+
+  /** Pids of the live (not zombie) members of this process's group, ours only (see groupReused). */
+  liveGroupMembers(): number[] {
+    const table = listProcesses();
+    if (this.#exit && groupReused(table, this)) return [];
+    return table.filter((p) => p.pgid === this.pgid && p.state !== 'Z' && p.state !== 'X').map((p) => p.pid);
   }
 
   /** Complete output lines kept so far (the last `keepLines`). */

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureEvidence } from '@faultline/evidence';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
@@ -77,12 +78,52 @@ describe('kill waves', () => {
   test('vacuity guard: a worker that died before the kill fails the wave (and nothing leaks)', async () => {
     const { procs, progress } = journalWorkers('early', 1);
     const early = spawnSelf(workers, 'exit-early', [], { name: 'quitter' });
+    await early.exited; // died before the wave, on a loaded machine too
     await expect(
       killWave({ workers: [...procs, early], progress: (i) => (i === 0 ? progress(0) : 0) }),
     ).rejects.toThrow(
       /kill wave 1: pid \d+ \(quitter\) exited with code 3 before the SIGKILL; workers must loop until killed.*giving up at once/,
     );
     expect(procs[0]!.running).toBe(false);
+  });
+
+  test('vacuity guard: progress left in a journal by an earlier wave does not count while the workers are idle', async () => {
+    const { log, restore } = captureEvidence(1000);
+    try {
+      const journal = join(tmp.dir, 'earlier-wave.log');
+      writeFileSync(journal, Array.from({ length: 40 }, (_, i) => `${i}\n`).join(''));
+      const idle = [0, 1].map((i) => spawnSelf(workers, 'idle', [], { name: `stale-${i}` }));
+      await expect(
+        killWave({ workers: idle, progress: () => journalLength(journal), progressTimeoutMs: 800, wave: 2 }),
+      ).rejects.toThrow(
+        /kill wave 2: no worker moved its journal line past where it was when the wave started \(stale-0=40 \(from 40\), stale-1=40 \(from 40\)\)/,
+      );
+      expect(idle.every((p) => !p.running)).toBe(true);
+      expect(log.entries).toEqual([]);
+    } finally {
+      restore();
+    }
+  });
+
+  test('progress is counted from the wave’s start: a journal continued from an earlier wave must grow', async () => {
+    const { log, restore } = captureEvidence(1000);
+    try {
+      const journal = join(tmp.dir, 'continued.log');
+      writeFileSync(journal, Array.from({ length: 40 }, (_, i) => `${i}\n`).join(''));
+      const [proc] = [spawnSelf(workers, 'journal', [journal, '5'], { name: 'continued' })];
+      const result = await killWave({
+        workers: [proc!],
+        progress: () => journalLength(journal),
+        when: { afterProgress: 5, observeMs: 0 },
+        wave: 2,
+      });
+      const k = result.workers[0]!;
+      expect(k.baseline).toBeGreaterThanOrEqual(40);
+      expect(k.progressAtSignal - k.baseline).toBeGreaterThanOrEqual(5);
+      expect(log.entries[0]!.attributes).toMatchObject({ baseline: k.baseline, progress: k.progress });
+    } finally {
+      restore();
+    }
   });
 
   test('vacuity guard: no progress within the bound fails the wave with every worker’s progress', async () => {

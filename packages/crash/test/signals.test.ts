@@ -4,14 +4,29 @@ import {
   doubleSignal,
   expectExit,
   installOrphanGuard,
+  readProcStat,
   sendSignal,
   spawnNode,
+  spawnProcess,
   waitForExit,
   waitForLine,
 } from '../src/index.ts';
 import { fixture } from './helpers.ts';
 
 installOrphanGuard(afterEach);
+
+/**
+ * A child that exited on its own and is still a zombie: Node reaps children from its event loop,
+ * so while this loop is blocked the exit stays unreaped. Busy-waits (bounded, 5 s) for state Z.
+ */
+function unreapedExit() {
+  const proc = spawnProcess(process.execPath, ['-e', 'process.exit(0)'], { name: 'quick-exit' });
+  const deadline = Date.now() + 5000;
+  while (readProcStat(proc.pid)?.state !== 'Z') {
+    if (Date.now() > deadline) throw new Error(`${proc.describe()} did not become a zombie within 5 s`);
+  }
+  return proc;
+}
 
 async function daemon(drainMs: number) {
   const proc = spawnNode(fixture('graceful.ts'), [String(drainMs)]);
@@ -62,6 +77,23 @@ describe('signal helpers', () => {
     await expect(doubleSignal(proc, 'SIGINT', { gapMs: 1000 })).rejects.toThrow(
       /doubleSignal: pid \d+ \(graceful.ts\) exited with code 0 after the first SIGINT, before the second could be sent/,
     );
+  });
+
+  test('a child that exited but is not yet reaped is not live: no signal is recorded, and exit 0 cannot pass vacuously', async () => {
+    const { log, restore } = captureEvidence(1000);
+    try {
+      const proc = unreapedExit();
+      expect(proc.running).toBe(true); // Node has not reaped it yet: only /proc knows
+      expect(() => sendSignal(proc, 'SIGTERM')).toThrow(
+        /cannot send SIGTERM to pid \d+ \(quick-exit\): it already exited \(a zombie not yet reaped\)/,
+      );
+      const group = unreapedExit();
+      expect(() => sendSignal(group, 'SIGTERM', { group: true })).toThrow(/no live process in its group/);
+      expect(log.entries).toEqual([]);
+      await Promise.all([proc.exited, group.exited]);
+    } finally {
+      restore();
+    }
   });
 
   test('expectExit names the expected and actual outcome', async () => {
