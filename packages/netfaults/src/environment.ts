@@ -1,7 +1,7 @@
 // A layer-3 network environment: a Toxiproxy server (embedded or in a container), the
 // toxiproxy-node-client pointed at it, and helpers that put dependencies behind proxies,
 // add test-scoped toxics and partitions, and record evidence for each fault applied.
-import { type EvidenceValue, recordFault } from '@faultline/evidence';
+import { recordFault } from '@faultline/evidence';
 import { type Proxy as ClientProxy, type Toxic as ClientToxic, Toxiproxy } from 'toxiproxy-node-client';
 import {
   type BackendName,
@@ -11,9 +11,9 @@ import {
   type StartedBackend,
   splitHostPort,
 } from './backend.ts';
-import { bytesBetween, type MetricsSnapshot, readProxyMetrics } from './metrics.ts';
-
-const SOURCE = '@faultline/netfaults';
+import { type PartitionMeasure, partitionEvidence, type ToxicMeasure, toxicEvidence } from './evidence.ts';
+import { bytesBetween, type MetricsSnapshot, readProxyMetrics, toxicBetween } from './metrics.ts';
+import { Refuser } from './refuser.ts';
 
 export type ToxicStream = 'upstream' | 'downstream';
 
@@ -71,8 +71,18 @@ export interface ToxicReport {
   toxicity: number;
   attributes: Record<string, number>;
   activeMs: number;
-  /** Bytes counted by /metrics while the toxic was active; undefined when metrics are unavailable. */
+  /**
+   * Bytes the toxic acted on, in its stream, counted by the server per toxic as they reached it;
+   * on real Toxiproxy the proxy's bytes of connections that closed while it was active (see
+   * `counter`); undefined when the server has no /metrics.
+   */
   bytes: { upstream: number; downstream: number; total: number } | undefined;
+  /** Connections the toxic acted on (per-toxic counters only). */
+  connections: number | undefined;
+  /** Whether it acted on anything; undefined when the backend cannot tell. */
+  acted: boolean | undefined;
+  /** Where the numbers come from: `toxic` (per toxic, as they flow), `proxy` (per proxy, at close), `none`. */
+  counter: ToxicMeasure['counter'];
   detail: string;
 }
 
@@ -107,7 +117,11 @@ export interface PartitionHandle extends AsyncDisposable {
   readonly proxies: readonly NetProxy[];
   readonly mode: PartitionMode;
   readonly healed: boolean;
-  /** Restores the proxies and records `partition` evidence with the duration; idempotent. */
+  /**
+   * Restores the proxies and records `partition` evidence: the connection attempts refused, or
+   * the connections and bytes black-holed (a partition nobody hit records a `count: 0` entry).
+   * Idempotent.
+   */
   heal(): Promise<void>;
 }
 
@@ -120,12 +134,6 @@ export interface NetworkScope extends AsyncDisposable {
   ): Promise<PartitionHandle>;
   /** Removes this scope's toxics and heals its partitions, recording evidence. */
   close(): Promise<void>;
-}
-
-function formatAttributes(attributes: Record<string, number>): string {
-  return Object.entries(attributes)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
 }
 
 function isNotFound(error: unknown): boolean {
@@ -209,28 +217,21 @@ class Toxic implements ToxicHandle {
     }
     this.#env._forget(this);
     const after = this.#before ? await readProxyMetrics(this.#env.apiUrl) : undefined;
-    const flow = this.#before && after ? bytesBetween(this.#before, after, this.proxy.name) : undefined;
-    const bytes = flow ? { ...flow, total: flow.upstream + flow.downstream } : undefined;
-    const attrs = formatAttributes(this.attributes);
-    const toxicity = this.toxicity === 1 ? '' : ` toxicity=${this.toxicity}`;
-    const flowed = bytes
-      ? `${bytes.total} bytes flowed`
-      : 'bytes not measured (the server has no proxy metrics: start it with -proxy-metrics)';
-    const detail = `${this.type} ${this.stream}${attrs ? ` ${attrs}` : ''}${toxicity} active ${activeMs} ms, ${flowed}`;
-    const attributes: Record<string, EvidenceValue> = {
-      ...this.attributes,
-      toxicType: this.type,
-      stream: this.stream,
-      toxicity: this.toxicity,
-      activeMs,
-      backend: this.#env.backend,
-    };
-    if (bytes) {
-      attributes.bytesFlowed = bytes.total;
-      attributes.bytesUpstream = bytes.upstream;
-      attributes.bytesDownstream = bytes.downstream;
-    }
-    recordFault({ kind: 'toxic', name: `${this.proxy.name}/${this.name}`, detail, source: SOURCE, attributes });
+    const measure = measureToxic(this.#before, after, this.proxy.name, this.name);
+    const { evidence, bytes, connections, acted } = toxicEvidence(
+      {
+        proxy: this.proxy.name,
+        name: this.name,
+        type: this.type,
+        stream: this.stream,
+        toxicity: this.toxicity,
+        attributes: this.attributes,
+        activeMs,
+        backend: this.#env.backend,
+      },
+      measure,
+    );
+    recordFault(evidence);
     if (failure !== undefined) {
       throw new Error(`netfaults: removing toxic ${this.proxy.name}/${this.name} failed: ${describeError(failure)}`, {
         cause: failure,
@@ -245,7 +246,10 @@ class Toxic implements ToxicHandle {
       attributes: { ...this.attributes },
       activeMs,
       bytes,
-      detail,
+      connections,
+      acted,
+      counter: measure.counter,
+      detail: evidence.detail,
     };
   }
 
@@ -254,19 +258,58 @@ class Toxic implements ToxicHandle {
   }
 }
 
+/** What a toxic acted on, from the best counters the server has (see metrics.ts). */
+function measureToxic(
+  before: MetricsSnapshot | undefined,
+  after: MetricsSnapshot | undefined,
+  proxy: string,
+  toxic: string,
+): ToxicMeasure {
+  if (!before || !after) return { counter: 'none' };
+  const counts = toxicBetween(before, after, proxy, toxic);
+  if (counts) return { counter: 'toxic', counts };
+  return { counter: 'proxy', flow: bytesBetween(before, after, proxy) };
+}
+
+const PARTITION_TOXICS = { upstream: 'faultline_partition_upstream', downstream: 'faultline_partition_downstream' };
+
+/** What a blackhole partition's timeout toxics swallowed between two snapshots. */
+function measureBlackhole(
+  before: MetricsSnapshot | undefined,
+  after: MetricsSnapshot | undefined,
+  proxy: string,
+): PartitionMeasure {
+  if (!before || !after) return { counter: 'none', why: 'the server has no /metrics' };
+  const up = toxicBetween(before, after, proxy, PARTITION_TOXICS.upstream);
+  const down = toxicBetween(before, after, proxy, PARTITION_TOXICS.downstream);
+  if (up && down) {
+    // A connection usually loses bytes in one direction only (its request, or the reply).
+    return { counter: 'toxic', connections: Math.max(up.connections, down.connections), bytes: up.bytes + down.bytes };
+  }
+  const flow = bytesBetween(before, after, proxy);
+  return { counter: 'proxy', bytes: flow.upstream + flow.downstream };
+}
+
+/** One proxy of a partition: how to undo it, and how to measure what it acted on (after undo). */
+interface PartitionPart {
+  proxy: NetProxy;
+  undo: () => Promise<void>;
+  measure: () => Promise<PartitionMeasure>;
+}
+
 class Partition implements PartitionHandle {
   readonly proxies: readonly NetProxy[];
   readonly mode: PartitionMode;
   readonly #env: NetworkEnvironment;
   readonly #startedAt = performance.now();
-  readonly #undo: Array<() => Promise<void>>;
+  readonly #parts: PartitionPart[];
   #healing: Promise<void> | undefined;
 
-  constructor(env: NetworkEnvironment, proxies: NetProxy[], mode: PartitionMode, undo: Array<() => Promise<void>>) {
+  constructor(env: NetworkEnvironment, parts: PartitionPart[], mode: PartitionMode) {
     this.#env = env;
-    this.proxies = proxies;
+    this.proxies = parts.map((part) => part.proxy);
     this.mode = mode;
-    this.#undo = undo;
+    this.#parts = parts;
   }
 
   get healed(): boolean {
@@ -282,17 +325,11 @@ class Partition implements PartitionHandle {
     const durationMs = Math.round(performance.now() - this.#startedAt);
     this.#env._forget(this);
     try {
-      await settleAll(this.#undo);
+      await settleAll(this.#parts.map((part) => part.undo));
     } finally {
-      for (const p of this.proxies) {
-        const how = this.mode === 'refuse' ? 'connections refused' : 'no bytes passed';
-        recordFault({
-          kind: 'partition',
-          name: p.name,
-          detail: `${this.mode} partition of ${p.name} (${p.address} -> ${p.upstream}, ${how}) lasted ${durationMs} ms`,
-          source: SOURCE,
-          attributes: { mode: this.mode, durationMs, upstream: p.upstream, backend: this.#env.backend },
-        });
+      for (const { proxy: p, measure } of this.#parts) {
+        const facts = { proxy: p.name, address: p.address, upstream: p.upstream, mode: this.mode, durationMs };
+        recordFault(partitionEvidence({ ...facts, backend: this.#env.backend }, await measure()));
       }
     }
   }
@@ -474,39 +511,70 @@ export class NetworkEnvironment implements AsyncDisposable {
     this.#assertOpen();
     const list = (Array.isArray(proxies) ? proxies : [proxies]).map((p: NetProxy | string) => this.#resolve(p));
     const mode = options.mode ?? 'refuse';
-    const undo: Array<() => Promise<void>> = [];
+    const parts: PartitionPart[] = [];
     try {
-      for (const p of list) {
-        if (mode === 'refuse') {
-          await p.client.update({ enabled: false, listen: p.listen, upstream: p.serverUpstream });
-          undo.push(async () => {
-            await p.client.update({ enabled: true, listen: p.listen, upstream: p.serverUpstream });
-          });
-        } else {
-          for (const stream of ['upstream', 'downstream'] as const) {
-            const t = await p.client.addToxic({
-              name: `faultline_partition_${stream}`,
-              type: 'timeout',
-              stream,
-              toxicity: 1,
-              attributes: { timeout: 0 },
-            });
-            undo.push(async () => {
-              await t.remove().catch((error: unknown) => {
-                if (!isNotFound(error)) throw error;
-              });
-            });
-          }
-        }
-      }
+      for (const p of list) parts.push(mode === 'refuse' ? await this.#refuse(p) : await this.#blackhole(p));
     } catch (error) {
       // Nothing is recorded for a partition that was not applied; undo what was.
-      await settleAll(undo).catch(() => undefined);
+      await settleAll(parts.map((part) => part.undo)).catch(() => undefined);
       throw error;
     }
-    const partition = new Partition(this, list, mode, undo);
+    const partition = new Partition(this, parts, mode);
     this.#faults.add(partition);
     return partition;
+  }
+
+  /** Whether proxy ports are on this machine, so a refuser can hold them (see refuser.ts). */
+  get #portsAreLocal(): boolean {
+    return this.backend === 'embedded' || this.networking === 'host';
+  }
+
+  /** Disables the proxy (new connections refused, open ones closed); a refuser counts attempts. */
+  async #refuse(p: NetProxy): Promise<PartitionPart> {
+    await p.client.update({ enabled: false, listen: p.listen, upstream: p.serverUpstream });
+    const refuser = this.#portsAreLocal ? await Refuser.hold(p.host, p.port) : undefined;
+    const why = this.#portsAreLocal
+      ? 'another process holds the proxy port'
+      : `the proxy port is not on this machine (${this.backend}${this.networking ? `, ${this.networking} networking` : ''})`;
+    return {
+      proxy: p,
+      undo: async () => {
+        await refuser?.close();
+        await p.client.update({ enabled: true, listen: p.listen, upstream: p.serverUpstream });
+      },
+      measure: async () => (refuser ? { counter: 'refuser', attempts: refuser.attempts } : { counter: 'none', why }),
+    };
+  }
+
+  /** Timeout toxics (timeout 0) both ways: connections accepted, every byte swallowed. */
+  async #blackhole(p: NetProxy): Promise<PartitionPart> {
+    const before = await readProxyMetrics(this.apiUrl);
+    const added: Array<ClientToxic<unknown>> = [];
+    const undo = () =>
+      settleAll(
+        added.map(
+          (t) => () =>
+            t.remove().catch((error: unknown) => {
+              if (!isNotFound(error)) throw error;
+            }),
+        ),
+      );
+    try {
+      for (const stream of ['upstream', 'downstream'] as const) {
+        const attributes = { timeout: 0 };
+        added.push(
+          await p.client.addToxic({ name: PARTITION_TOXICS[stream], type: 'timeout', stream, toxicity: 1, attributes }),
+        );
+      }
+    } catch (error) {
+      await undo().catch(() => undefined);
+      throw error;
+    }
+    return {
+      proxy: p,
+      undo,
+      measure: async () => measureBlackhole(before, await readProxyMetrics(this.apiUrl), p.name),
+    };
   }
 
   /** Heals every open partition of this environment. */

@@ -73,9 +73,11 @@ describe('embedded backend', () => {
         expect(await t.remove()).toBe(first);
         expect(t.removed).toBe(true);
         expect(first.detail).toMatch(
-          /^latency upstream latency=20 jitter=0 toxicity=0.5 active \d+ ms, 0 bytes flowed$/,
+          /^latency upstream latency=20 jitter=0 toxicity=0.5 active \d+ ms: did not act: no byte reached it in its stream \(upstream\); toxicity 0.5 spared/,
         );
+        expect(first).toMatchObject({ acted: false, connections: 0, counter: 'toxic' });
         expect(log.entries).toHaveLength(1);
+        expect(log.entries[0]!.count).toBe(0);
       });
       await expect(env.toxic('nope', { type: 'latency', attributes: { latency: 1 } })).rejects.toThrow(
         /no proxy named "nope"/,

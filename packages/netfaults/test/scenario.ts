@@ -22,6 +22,14 @@ function only(log: EvidenceLog, kind: string): FaultEvidence[] {
   return log.entries.filter((e) => e.kind === kind);
 }
 
+/**
+ * What a refuse partition's `acted` attribute is on this backend: counted (true/false) where the
+ * proxy ports are on this machine, `unknown` on a bridge-networked container.
+ */
+function refusals(env: NetworkEnvironment, dialled: boolean): boolean | string {
+  return env.backend === 'embedded' || env.networking === 'host' ? dialled : 'unknown';
+}
+
 /** Proxies a real echo and a real HTTP server through `env` and exercises every helper. */
 export async function runScenario(env: NetworkEnvironment): Promise<void> {
   const echo = await startEcho();
@@ -51,11 +59,19 @@ export async function runScenario(env: NetworkEnvironment): Promise<void> {
         await settle();
       }
       const [toxic] = only(log, 'toxic');
-      expect(toxic).toMatchObject({ name: 'echo/latency_downstream', source: '@faultline/netfaults' });
-      expect(toxic!.detail).toMatch(/^latency downstream latency=250 jitter=0 active \d+ ms, \d+ bytes flowed$/);
-      expect(toxic!.attributes?.bytesFlowed).toBeGreaterThan(0);
-      expect(toxic!.attributes?.bytesFlowed).toBe(2 * 'hello through latency'.length);
+      expect(toxic).toMatchObject({ name: 'echo/latency_downstream', source: '@faultline/netfaults', count: 1 });
       expect(toxic!.attributes?.backend).toBe(env.backend);
+      if (toxic!.attributes?.counter === 'toxic') {
+        // Our server (embedded or our image): per toxic, its stream only, as the bytes flowed.
+        expect(toxic!.detail).toMatch(
+          /^latency downstream latency=250 jitter=0 active \d+ ms, acted on 21 bytes downstream of 1 connection$/,
+        );
+        expect(toxic!.attributes).toMatchObject({ bytes: 21, bytesDownstream: 21, connections: 1, acted: true });
+      } else {
+        // Real Toxiproxy: per proxy, both directions, of connections that closed meanwhile.
+        expect(toxic!.attributes).toMatchObject({ counter: 'proxy', bytes: 2 * 'hello through latency'.length });
+        expect(toxic!.detail).toMatch(/, 42 bytes through the proxy \(per proxy, .*cannot tell per toxic\)$/);
+      }
     });
     expect(await echoRoundTrip(echoProxy.host, echoProxy.port)).toBeLessThan(200);
 
@@ -72,7 +88,9 @@ export async function runScenario(env: NetworkEnvironment): Promise<void> {
       await expect(failing()).rejects.toThrow('test body failed');
       const [toxic] = only(log, 'toxic');
       expect(toxic?.name).toBe('http/latency_upstream');
-      expect(toxic?.attributes?.bytesFlowed).toBeGreaterThan(HTTP_BODY.length);
+      expect(toxic?.count).toBe(1);
+      // Per toxic: the request it delayed (upstream); per proxy: the whole exchange.
+      expect(toxic?.attributes?.bytes).toBeGreaterThan(toxic?.attributes?.counter === 'toxic' ? 30 : HTTP_BODY.length);
     });
     expect(await toxicsOn(env, 'http')).toEqual([]);
     expect((await httpGet(httpProxy.url('/'))).ms).toBeLessThan(140);
@@ -103,6 +121,8 @@ export async function runScenario(env: NetworkEnvironment): Promise<void> {
 
     // 6. partition (refused) and heal; blackhole partition and heal.
     await withEvidence(async (log) => {
+      const idle = await env.partition(echoProxy);
+      await idle.heal();
       const cut = await env.partition([echoProxy, httpProxy]);
       expect(await probe(echoProxy.host, echoProxy.port)).toMatch(/refused|reset|closed/);
       await expect(httpGet(httpProxy.url('/'))).rejects.toThrow();
@@ -117,14 +137,25 @@ export async function runScenario(env: NetworkEnvironment): Promise<void> {
       expect(await probe(echoProxy.host, echoProxy.port)).toBe('echoed');
 
       const partitions = only(log, 'partition');
-      expect(partitions.map((e) => `${e.name} ${e.attributes?.mode}`)).toEqual([
-        'echo refuse',
-        'http refuse',
-        'echo blackhole',
+      expect(partitions.map((e) => `${e.name} ${e.attributes?.mode} ${e.attributes?.acted}`)).toEqual([
+        `echo refuse ${refusals(env, false)}`,
+        `echo refuse ${refusals(env, true)}`,
+        `http refuse ${refusals(env, true)}`,
+        'echo blackhole true',
       ]);
-      expect(partitions[0]!.detail).toMatch(
-        /^refuse partition of echo \(.+ -> 127\.0\.0\.1:\d+, connections refused\) lasted \d+ ms$/,
-      );
+      if (refusals(env, true) === true) {
+        expect(partitions[0]!.count).toBe(0); // nobody dialled it: did not act
+        expect(partitions[0]!.detail).toMatch(
+          /^refuse partition of echo \(.+ -> 127\.0\.0\.1:\d+\) lasted \d+ ms: did not act/,
+        );
+        expect(partitions[1]!.detail).toMatch(
+          /^refuse partition of echo \(.+\) refused 1 connection attempt in \d+ ms$/,
+        );
+        expect(partitions[2]!.attributes?.attempts).toBeGreaterThanOrEqual(1);
+      } else {
+        expect(partitions[0]!.detail).toMatch(/attempts not counted \(the proxy port is not on this machine/);
+      }
+      expect(partitions[3]!.detail).toMatch(/^blackhole partition of echo \(.+\) black-holed /);
       expect(only(log, 'toxic')).toEqual([]);
     });
   } finally {
