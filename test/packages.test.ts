@@ -4,13 +4,13 @@
 // build info), for every `bin` and `exports` target, for sibling dependency ranges and for a
 // README that names the install command and every export of the package's entry point.
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { checkPackage, createPackageFromTarballData } from '@arethetypeswrong/core';
 import type { Problem, ResolutionKind } from '@arethetypeswrong/core/types';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { entryExports, exportTargets, type PackedPackage, packPublicPackages, publicPackages } from './pack.ts';
+import { entryExports, exportTargets, type PackedPackage, packPublicPackages, publicPackages, REPO } from './pack.ts';
 
 /**
  * The packages are ESM only and declare `engines.node >= 22.12`, where `require()` of an ES module
@@ -111,6 +111,7 @@ describe.each(packages.map((p) => [p.name, p] as const))('%s', (name, pkg) => {
     const readme = readFileSync(join(pkg.dir, 'README.md'), 'utf8');
     expect(readme).toContain(`npm i -D ${name}`);
     const missing = entryExports(pkg.dir).filter((e) => !new RegExp(`\`${e}\\b`).test(readme));
-    expect(missing, 'exports of src/index.ts the README does not name').toEqual([]);
+    const where = `${relative(REPO, pkg.dir)}/README.md`;
+    expect(missing, `exports of src/index.ts that ${where} does not name: add one API line each`).toEqual([]);
   });
 });
