@@ -41,15 +41,18 @@ export function recordFault(input: FaultEvidenceInput): boolean {
 
 /**
  * Records that a fault primitive was set up but did not act (why, in `detail`): the entry is
- * kept with `acted: false`, shown in reports and in the gate's vacuous reason, and covers nothing.
+ * kept with `acted: false` and `count: 0`, shown in reports and in the gate's vacuous reason, and covers nothing.
  */
 export function recordNoEffect(input: FaultEvidenceInput): boolean {
-  return recordFault({ ...input, acted: false });
+  return recordFault({ ...input, acted: false, count: 0 });
 }
 
-/** Whether an evidence entry shows a fault that acted (only these cover a cell). */
-export function actedOn(e: Pick<FaultEvidence, 'acted'>): boolean {
-  return e.acted !== false;
+/**
+ * Whether an evidence entry shows a fault that acted (only these cover a cell): not marked
+ * `acted: false`, and fired at least once (an entry that counted 0 effects did not act either).
+ */
+export function actedOn(e: Pick<FaultEvidence, 'acted' | 'count'>): boolean {
+  return e.acted !== false && e.count > 0;
 }
 
 /** Identity used to merge repeated records of the same fault into one entry with a count. */

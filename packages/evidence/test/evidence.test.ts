@@ -65,9 +65,11 @@ describe('recordNoEffect', () => {
     try {
       recordNoEffect({ kind: 'rlimit', name: 'NOFILE', detail: 'x' });
       recordFault({ kind: 'rlimit', name: 'NOFILE', detail: 'x' });
-      expect(log.entries.map((e) => [e.acted, actedOn(e)])).toEqual([
-        [false, false],
-        [undefined, true],
+      recordFault({ kind: 'toxic', name: 'latency', detail: 'counted no bytes', count: 0 });
+      expect(log.entries.map((e) => [e.acted, e.count, actedOn(e)])).toEqual([
+        [false, 0, false],
+        [undefined, 1, true],
+        [undefined, 0, false],
       ]);
     } finally {
       restore();
