@@ -1,7 +1,7 @@
 // What toxics and partitions record (issue 22): evidence of what they acted on, with numbers
 // the server counted, never of merely being configured. A fault that acted on nothing records
-// one entry with `count: 0` ("did not act"): it explains the vacuous cell and covers nothing.
-// Where the backend cannot tell, the entry says so.
+// the shared "did not act" entry (`acted: false`, @faultline/evidence): it covers nothing and
+// names itself and why in the gate's vacuous reason. Where the backend cannot tell, it says so.
 import type { EvidenceValue, FaultEvidenceInput } from '@faultline/evidence';
 import type { ProxyBytes, ToxicCounts } from './metrics.ts';
 
@@ -86,8 +86,8 @@ export function toxicEvidence(f: ToxicFacts, m: ToxicMeasure): ToxicOutcome {
     activeMs: f.activeMs,
     backend: f.backend,
     counter: m.counter,
-    acted: outcome.acted ?? 'unknown',
   };
+  if (outcome.acted === undefined) attributes.acted = 'unknown';
   if (outcome.bytes) {
     attributes.bytes = outcome.bytes.total;
     attributes.bytesUpstream = outcome.bytes.upstream;
@@ -99,8 +99,8 @@ export function toxicEvidence(f: ToxicFacts, m: ToxicMeasure): ToxicOutcome {
     name: `${f.proxy}/${f.name}`,
     detail: `${toxicHead(f)}${what}`,
     source: SOURCE,
-    count: outcome.acted === false ? 0 : 1,
     attributes,
+    ...(outcome.acted === false ? { acted: false as const } : {}),
   };
   return { ...outcome, evidence };
 }
@@ -157,8 +157,8 @@ export function partitionEvidence(f: PartitionFacts, m: PartitionMeasure): Fault
     upstream: f.upstream,
     backend: f.backend,
     counter: m.counter,
-    acted: acted ?? 'unknown',
   };
+  if (acted === undefined) attributes.acted = 'unknown';
   if (m.counter === 'refuser') attributes.attempts = m.attempts;
   if (m.counter === 'toxic') attributes.connections = m.connections;
   if (m.counter === 'toxic' || m.counter === 'proxy') attributes.bytesSwallowed = m.bytes;
@@ -167,7 +167,7 @@ export function partitionEvidence(f: PartitionFacts, m: PartitionMeasure): Fault
     name: f.proxy,
     detail: `${f.mode} partition of ${f.proxy} (${f.address} -> ${f.upstream})${what}`,
     source: SOURCE,
-    count: acted === false ? 0 : 1,
     attributes,
+    ...(acted === false ? { acted: false as const } : {}),
   };
 }

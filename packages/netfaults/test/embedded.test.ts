@@ -77,7 +77,7 @@ describe('embedded backend', () => {
         );
         expect(first).toMatchObject({ acted: false, connections: 0, counter: 'toxic' });
         expect(log.entries).toHaveLength(1);
-        expect(log.entries[0]!.count).toBe(0);
+        expect(log.entries[0]!.acted).toBe(false);
       });
       await expect(env.toxic('nope', { type: 'latency', attributes: { latency: 1 } })).rejects.toThrow(
         /no proxy named "nope"/,
