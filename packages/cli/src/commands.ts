@@ -1,14 +1,25 @@
 import { existsSync, globSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { computeCoverage, type LoadedMatrix, loadMatrix, requiredLayers, type Verdict } from '@faultline/matrix';
+import {
+  computeCoverage,
+  type LayerResults,
+  type LoadedMatrix,
+  loadMatrix,
+  MatrixError,
+  requiredLayers,
+  type Verdict,
+} from '@faultline/matrix';
 import {
   gateAndReport,
   lineProgress,
+  matrixDigest,
   mergeResults,
   planRun,
   readResultsDir,
+  readResultsEntries,
   readResultsFile,
   resultsFiles,
+  resultsSetProblems,
   runLayers,
   ttyProgress,
   writeResults,
@@ -65,11 +76,24 @@ function printVerdict(io: Io, verdict: Verdict, written: string[]): void {
   io.out.write(`reports: ${written.join(', ')}\n`);
 }
 
+/**
+ * The results of the gated layers, refused (exit 2, one line per file) when they mix runs of a layer or
+ * were run against another matrix: the gate must know what it is looking at.
+ */
+function gatedResults(loaded: LoadedMatrix, flags: Flags, layers: string[] | undefined): LayerResults[] {
+  const entries = readResultsEntries(resultsDir(loaded, flags)).filter(
+    (e) => !layers || layers.includes(e.results.layer),
+  );
+  const problems = resultsSetProblems(entries, matrixDigest(loaded.file), loaded.file);
+  if (problems.length) throw new MatrixError(problems);
+  return entries.map((e) => e.results);
+}
+
 function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolean): number {
   const layers = checkLayers(loaded, list(flags.layer));
   // The matrix's projects must still name real directories: a typo is a config error, not a gate verdict.
   planRun(loaded, layers ? { layers } : {});
-  const runs = readResultsDir(resultsDir(loaded, flags)).filter((r) => !layers || layers.includes(r.layer));
+  const runs = gatedResults(loaded, flags, layers);
   const { coverage, verdict, written, annotations } = gateAndReport(loaded, runs, {
     ...(layers ? { layers } : {}),
     ...(typeof flags.out === 'string' ? { outDir: flags.out } : {}),
@@ -82,6 +106,13 @@ function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolea
   if (process.env.GITHUB_ACTIONS === 'true') for (const a of annotations) io.out.write(`${a}\n`);
   io.out.write(`gate: ${verdict.passed ? 'passed' : 'FAILED'}\n`);
   return enforce && !verdict.passed ? 1 : 0;
+}
+
+function runIdFlag(value: string): string {
+  if (!/^[\w.-]{1,100}$/.test(value)) {
+    throw new UsageError(`--run-id takes letters, digits, '.', '_' and '-' (at most 100); got "${value}"`);
+  }
+  return value;
 }
 
 /** `word` as one shell word (quoted when it holds anything but safe characters). */
@@ -159,6 +190,10 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
         help: 'seed for failpoint probabilities, kill timing, toxicity (default random, printed)',
       },
       shard: { type: 'string', help: 'run shard i of n of each layer (merge later)' },
+      'run-id': {
+        type: 'string',
+        help: 'the run the results belong to, shared by its shards (default $FAULTLINE_RUN_ID, else seed-N for a shard, else new)',
+      },
       backend: { type: 'string', help: 'layer-3 backend: auto | embedded | containers' },
       results: { type: 'string', help: 'results directory (default .faultline/results)' },
       gate: { type: 'boolean', help: 'then gate and write reports; exit code is the gate' },
@@ -182,6 +217,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
         ...(issue ? { issue } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(shardSpec ? { shard: shardSpec } : {}),
+        ...(typeof flags['run-id'] === 'string' ? { runId: runIdFlag(flags['run-id']) } : {}),
         ...(backend ? { backend } : {}),
         ...(typeof flags.results === 'string' ? { resultsDir: resolve(flags.results) } : {}),
       });
@@ -189,7 +225,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const failed = tests.filter((t) => t.state === 'failed').length;
       const errors = outcome.results.flatMap((r) => r.errors).length;
       io.out.write(
-        `seed ${outcome.seed} (replay with --seed ${outcome.seed}); ${tests.length} tests, ${failed} failed, ${errors} file errors\n`,
+        `run ${outcome.runId}, seed ${outcome.seed} (replay with --seed ${outcome.seed}); ${tests.length} tests, ${failed} failed, ${errors} file errors\n`,
       );
       io.out.write(`results: ${outcome.files.join(', ')}\n`);
       if (flags.gate)
@@ -237,6 +273,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       if (inputs.length === 0) throw new UsageError(`no results files under ${dirs.join(', ')}`);
       const { merged, problems } = mergeResults(inputs);
       for (const p of problems) io.err.write(`faultline merge: ${p.message}\n`);
+      if (problems.some((p) => p.refuse)) return 2;
       if (problems.some((p) => p.message.includes('missing')) && !flags['allow-partial']) {
         io.err.write(
           'faultline merge: refusing to merge an incomplete set of shards (pass --allow-partial to merge anyway)\n',

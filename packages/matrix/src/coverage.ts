@@ -1,4 +1,5 @@
 import { actedOn, type FaultEvidence } from '@faultline/evidence';
+import { gapReason, type LayerGap, layerGaps } from './completeness.ts';
 import { requiredLayers } from './policy.ts';
 import type { FileError, LayerResults, TestRecord, TestState } from './results.ts';
 import type { Issue, Matrix } from './schema.ts';
@@ -51,6 +52,8 @@ export interface Coverage {
   /** Passing tests linked to an issue that recorded no evidence, even when their cell is covered by another. */
   vacuousTests: Array<{ layer: string; test: string; issues: string[] }>;
   counts: Record<CellState, number>;
+  /** Layers whose results are partial (shards that did not run, an `--issue` filter): never a pass. */
+  gaps: LayerGap[];
 }
 
 const EVIDENCE_PER_CELL = 50;
@@ -73,6 +76,15 @@ function cellTest(t: TestRecord): CellTest {
     evidence: t.evidence.length,
     flaky: t.flaky,
   };
+}
+
+/** A covered, missing or not-run cell of a partial layer did not (wholly) run: say so, never "no test". */
+function partialState(
+  state: Pick<Cell, 'state' | 'reason'>,
+  reason: string | undefined,
+): Pick<Cell, 'state' | 'reason'> {
+  if (reason === undefined || !['covered', 'missing', 'not-run'].includes(state.state)) return state;
+  return { state: 'not-run', reason };
 }
 
 function stateOf(issue: Issue, required: boolean, tests: readonly TestRecord[]): Pick<Cell, 'state' | 'reason'> {
@@ -133,6 +145,7 @@ export function computeCoverage(
   const fileErrors: Coverage['fileErrors'] = [];
   const vacuousTests: Coverage['vacuousTests'] = [];
   const testsByLayerIssue = new Map<string, TestRecord[]>();
+  const gaps = layerGaps(results, layers);
 
   for (const layer of layers) {
     const runs = byLayer.get(layer) ?? [];
@@ -190,6 +203,14 @@ export function computeCoverage(
       } else {
         state = stateOf(issue, isRequired, tests);
       }
+      if (isRequired)
+        state = partialState(
+          state,
+          gapReason(
+            gaps.find((g) => g.layer === layer),
+            issue.id,
+          ),
+        );
       const evidence = tests.flatMap((t) => t.evidence).slice(0, EVIDENCE_PER_CELL);
       cells.push({
         issue: issue.id,
@@ -212,5 +233,6 @@ export function computeCoverage(
     fileErrors,
     vacuousTests,
     counts,
+    gaps,
   };
 }

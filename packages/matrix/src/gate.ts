@@ -1,3 +1,4 @@
+import { gapMessage } from './completeness.ts';
 import type { Coverage } from './coverage.ts';
 import type { Policy } from './schema.ts';
 
@@ -9,7 +10,8 @@ export type GateReasonCode =
   | 'planned'
   | 'unknown-tag'
   | 'empty-project'
-  | 'file-error';
+  | 'file-error'
+  | 'partial';
 
 export interface GateReason {
   code: GateReasonCode;
@@ -76,5 +78,6 @@ export function gate(coverage: Coverage, policy: Policy): Verdict {
   for (const e of coverage.fileErrors) {
     failures.push({ code: 'file-error', layer: e.layer, message: `${e.file}: ${e.kind}: ${e.message}` });
   }
+  for (const g of coverage.gaps) failures.push({ code: 'partial', layer: g.layer, message: gapMessage(g) });
   return { passed: failures.length === 0, failures, warnings };
 }

@@ -1,3 +1,5 @@
+export type { LayerGap } from './completeness.ts';
+export { gapMessage, gapReason, layerGaps } from './completeness.ts';
 export type { Cell, CellState, CellTest, Coverage, EmptyProject, UnknownTag } from './coverage.ts';
 export { cellStates, computeCoverage } from './coverage.ts';
 export type { GateReason, GateReasonCode, Verdict } from './gate.ts';

@@ -8,6 +8,7 @@ import { execaNode } from 'execa';
 import { killTree } from './kill-tree.ts';
 import type { LayerPlan } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
+import { uniqueTestIds } from './test-ids.ts';
 import { toolVersions } from './versions.ts';
 import type { WorkerJob, WorkerMessage } from './worker-protocol.ts';
 
@@ -20,6 +21,9 @@ export interface ExecuteOptions {
   root: string;
   matrixFile: string;
   seed: number;
+  /** Stored in the results: the run this layer belongs to, and the matrix it ran against. */
+  runId: string;
+  matrixDigest: string;
   issue?: string;
   shard?: { index: number; count: number };
   /** Layer-3 backend asked for on the command line (overrides env and matrix). */
@@ -249,9 +253,11 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
       versions: toolVersions(),
       ...(options.issue ? { issueFilter: options.issue } : {}),
       host: hostname(),
+      runId: options.runId,
+      matrixDigest: options.matrixDigest,
     },
     projects,
-    tests: tests.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.id.localeCompare(b.id)),
+    tests: uniqueTestIds(tests),
     errors,
   };
   options.progress.layerEnd(plan, results);

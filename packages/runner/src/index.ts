@@ -1,6 +1,8 @@
 export { writeFileAtomic } from './atomic.ts';
 export type { ExecuteOptions } from './execute.ts';
 export { executeLayer } from './execute.ts';
+export type { ResultsEntry } from './identity.ts';
+export { matrixDigest, readResultsEntries, resultsSetProblems, runIdFor, supersede } from './identity.ts';
 export type { MergeOutcome, MergeProblem } from './merge.ts';
 export { mergeResults } from './merge.ts';
 export type { LayerPlan, PlanOptions, RunPlan } from './plan.ts';
@@ -21,6 +23,7 @@ export { xmlCdata, xmlText } from './reports/xml-text.ts';
 export { readResultsDir, readResultsFile, resultsFileName, resultsFiles, writeResults } from './results-io.ts';
 export type { RunOptions, RunOutcome } from './run.ts';
 export { newSeed, runLayers } from './run.ts';
+export { uniqueTestIds } from './test-ids.ts';
 export { toolVersions } from './versions.ts';
 export type { WorkspaceProject } from './workspace.ts';
 export { workspaceProjects } from './workspace.ts';

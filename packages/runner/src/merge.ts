@@ -1,9 +1,12 @@
 import type { FileError, LayerResults, ProjectRun, TestRecord } from '@faultline/matrix';
 import { RESULTS_SCHEMA } from '@faultline/matrix';
+import { uniqueTestIds } from './test-ids.ts';
 
 export interface MergeProblem {
   layer: string;
   message: string;
+  /** Merging cannot go on, even with --allow-partial (files of different runs or matrices). */
+  refuse?: boolean;
 }
 
 export interface MergeOutcome {
@@ -30,6 +33,52 @@ function mergeProjects(projects: ProjectRun[]): ProjectRun[] {
     }
   }
   return [...byName.values()];
+}
+
+/** The shards a merge holds when some did not run (`merge --allow-partial`); undefined when complete. */
+function heldShards(runs: readonly LayerResults[]): { count: number; ran: number[] } | undefined {
+  if (runs.some((r) => !r.shard && !r.run.shards)) return undefined;
+  const count = Math.max(...runs.map((r) => r.shard?.count ?? r.run.shards?.count ?? 1));
+  const ran = new Set(runs.flatMap((r) => (r.shard ? [r.shard.index] : (r.run.shards?.ran ?? []))));
+  if (ran.size >= count) return undefined;
+  return { count, ran: [...ran].sort((a, b) => a - b) };
+}
+
+function withoutShards(run: LayerResults['run']): LayerResults['run'] {
+  const copy = { ...run };
+  delete copy.shards;
+  return copy;
+}
+
+/** Files of one layer from different runs or matrices cannot be one result. */
+function identityProblems(layer: string, runs: readonly LayerResults[]): MergeProblem[] {
+  const problems: MergeProblem[] = [];
+  const ids = [...new Set(runs.map((r) => r.run.runId ?? 'unknown'))];
+  if (ids.length > 1)
+    problems.push({
+      layer,
+      message: `files of ${layer} mix runs (${ids.join(', ')}): merge one run's files`,
+      refuse: true,
+    });
+  const digests = [...new Set(runs.map((r) => r.run.matrixDigest ?? 'unknown'))];
+  if (digests.length > 1) {
+    problems.push({
+      layer,
+      message: `files of ${layer} were run against different matrices: merge one run's files`,
+      refuse: true,
+    });
+  }
+  return problems;
+}
+
+/** One record per test: within one file every test counts (ids made unique); across files a re-run keeps its failure. */
+function mergeTests(runs: readonly LayerResults[]): TestRecord[] {
+  const tests = new Map<string, TestRecord>();
+  for (const t of runs.flatMap((r) => uniqueTestIds(r.tests))) {
+    const prev = tests.get(t.id);
+    if (!prev || t.state === 'failed' || prev.state !== 'failed') tests.set(t.id, t);
+  }
+  return [...tests.values()];
 }
 
 /**
@@ -64,11 +113,8 @@ export function mergeResults(inputs: readonly LayerResults[]): MergeOutcome {
         message: `shards of ${layer} ran with different seeds (${seeds.join(', ')}); the first is kept`,
       });
     }
-    const tests = new Map<string, TestRecord>();
-    for (const t of runs.flatMap((r) => r.tests)) {
-      const prev = tests.get(t.id);
-      if (!prev || t.state === 'failed' || prev.state !== 'failed') tests.set(t.id, t);
-    }
+    problems.push(...identityProblems(layer, runs));
+    const shards = heldShards(runs);
     const errors: FileError[] = runs.flatMap((r) => r.errors);
     const starts = runs.map((r) => Date.parse(r.run.startedAt)).filter(Number.isFinite);
     const ends = runs.map((r) => Date.parse(r.run.endedAt)).filter(Number.isFinite);
@@ -81,7 +127,7 @@ export function mergeResults(inputs: readonly LayerResults[]): MergeOutcome {
       schema: RESULTS_SCHEMA,
       layer,
       run: {
-        ...first.run,
+        ...withoutShards(first.run),
         startedAt,
         endedAt,
         durationMs: Date.parse(endedAt) - Date.parse(startedAt) || first.run.durationMs,
@@ -89,11 +135,10 @@ export function mergeResults(inputs: readonly LayerResults[]): MergeOutcome {
         ...(backends.length ? { backend: backends.join('+') } : {}),
         ...(notRun ? { notRun } : {}),
         host: [...new Set(runs.map((r) => r.run.host).filter(Boolean))].join(','),
+        ...(shards ? { shards } : {}),
       },
       projects: mergeProjects(runs.flatMap((r) => r.projects)),
-      tests: [...tests.values()].sort(
-        (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.id.localeCompare(b.id),
-      ),
+      tests: uniqueTestIds(mergeTests(runs)),
       errors,
     });
   }

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { LayerResults, LoadedMatrix } from '@faultline/matrix';
 import { executeLayer } from './execute.ts';
+import { matrixDigest, runIdFor, supersede } from './identity.ts';
 import { planRun } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
 import { writeResults } from './results-io.ts';
@@ -13,12 +14,15 @@ export interface RunOptions {
   shard?: { index: number; count: number };
   backend?: string;
   progress: ProgressSink;
+  /** The run's id (shared by the shards of one CI run); default `FAULTLINE_RUN_ID`, else see runIdFor. */
+  runId?: string;
   /** Default `.faultline/results` beside matrix.yaml. */
   resultsDir?: string;
 }
 
 export interface RunOutcome {
   seed: number;
+  runId: string;
   results: LayerResults[];
   files: string[];
 }
@@ -28,18 +32,27 @@ export function newSeed(): number {
   return randomInt(1, 2 ** 31 - 1);
 }
 
-/** Runs the planned layers one after another and writes each layer's results atomically. */
+/**
+ * Runs the planned layers one after another and writes each layer's results atomically. Before a layer
+ * runs, the results it supersedes are removed (stale shard files included), so an interrupted run leaves
+ * the layer without results rather than with old ones.
+ */
 export async function runLayers(loaded: LoadedMatrix, options: RunOptions): Promise<RunOutcome> {
   const plan = planRun(loaded, options.layers ? { layers: options.layers } : {});
   const seed = options.seed ?? newSeed();
   const resultsDir = options.resultsDir ?? join(plan.root, '.faultline', 'results');
+  const runId = runIdFor(options.runId ?? process.env.FAULTLINE_RUN_ID, seed, options.shard !== undefined);
+  const digest = matrixDigest(plan.matrixFile);
   const results: LayerResults[] = [];
   const files: string[] = [];
   for (const layer of plan.layers) {
+    supersede(resultsDir, layer.layer, runId, options.shard);
     const r = await executeLayer(layer, {
       root: plan.root,
       matrixFile: plan.matrixFile,
       seed,
+      runId,
+      matrixDigest: digest,
       progress: options.progress,
       runDir: join(plan.root, '.faultline', 'run'),
       ...(options.issue ? { issue: options.issue } : {}),
@@ -49,5 +62,5 @@ export async function runLayers(loaded: LoadedMatrix, options: RunOptions): Prom
     results.push(r);
     files.push(writeResults(resultsDir, r));
   }
-  return { seed, results, files };
+  return { seed, runId, results, files };
 }

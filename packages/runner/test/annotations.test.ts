@@ -31,7 +31,19 @@ const coverage: Coverage = {
   emptyProjects: [],
   fileErrors: [],
   vacuousTests: [],
-  counts: { covered: 0, failed: 1, vacuous: 0, 'not-run': 0, missing: 0, planned: 0, 'not-required': 0 },
+  gaps: [],
+  unattributed: [],
+  counts: {
+    covered: 0,
+    failed: 1,
+    flaky: 0,
+    vacuous: 0,
+    skipped: 0,
+    'not-run': 0,
+    missing: 0,
+    planned: 0,
+    'not-required': 0,
+  },
 };
 
 const missing = (i: number): GateReason => ({

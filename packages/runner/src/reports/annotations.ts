@@ -6,6 +6,7 @@ export const ANNOTATIONS_PER_TYPE = 10;
 const order: GateReasonCode[] = [
   'failed',
   'file-error',
+  'partial',
   'missing',
   'vacuous',
   'not-run',
