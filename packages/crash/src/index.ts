@@ -41,6 +41,7 @@ export {
 } from './rlimit.ts';
 export type { RlimitErrorKind, RlimitResource, Rlimits, RlimitValue } from './rlimit-spec.ts';
 export { RLIMITS_ENV, RlimitError } from './rlimit-spec.ts';
+export type { LimitUsage } from './rlimit-usage.ts';
 export type { RssReport } from './rss.ts';
 export { pageSize, readRss, sampleRss } from './rss.ts';
 export type {

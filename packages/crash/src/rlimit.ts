@@ -1,7 +1,9 @@
 // Resource limits on a child. Node children get them from a preload (`--import`) that calls
 // setrlimit(2) through the `posix` addon before user code runs; anything else (or a Node without
 // the addon) is wrapped in prlimit(1), which sets the limits and execs the command under the same
-// pid. Either way the limits are read back from /proc/<pid>/limits and recorded as evidence.
+// pid. Either way the limits are read back from /proc/<pid>/limits before the call returns; the
+// evidence comes later, from what the child did with them (rlimit-usage.ts): a limit counts only
+// when the child hit it, and one equal to what it inherited never counts.
 // `posix` is an optional dependency: it is native, and where it cannot build (no compiler, another
 // Node ABI) or npm did not run its install script (npm 11 runs only allowed ones), it does not
 // load and Node children fall back to prlimit(1) on their own.
@@ -13,7 +15,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { recordFault, reportCapability } from '@faultline/evidence';
+import { recordNoEffect, reportCapability } from '@faultline/evidence';
 import { execa } from 'execa';
 import { waitFor } from './ready.ts';
 import {
@@ -25,6 +27,7 @@ import {
   type Rlimits,
   resolveLimits,
 } from './rlimit-spec.ts';
+import { equalsInherited, type LimitUsage, watchLimits } from './rlimit-usage.ts';
 import { ManagedProcess, type NodeSpawnOptions, type SpawnOptions } from './spawn.ts';
 
 export type RlimitMethod = 'preload' | 'prlimit';
@@ -164,35 +167,36 @@ function matches(actual: LimitPair, want: ResolvedLimit): boolean {
   return actual.soft === want.soft && (want.hard === undefined || actual.hard === want.hard);
 }
 
-function fmt(n: number | null): string {
-  return n === null ? 'unlimited' : String(n);
+/** Reads the limits the preload reported, or /proc/<pid>/limits when there is no report. */
+function readApplied(pid: number, report: string | undefined): ProcLimits | undefined {
+  if (report === undefined) return readProcLimits(pid);
+  // Only the report proves the preload ran: /proc may already match an inherited limit before it
+  // did, and returning then would leave the report it writes a moment later behind.
+  return existsSync(report) ? parseProcLimits(readFileSync(report, 'utf8')) : undefined;
 }
 
 /**
- * Waits until the child's limits are known, then records one evidence entry per limit. The preload
- * reports /proc/self/limits right after setrlimit (so even a child that exits at once is
- * confirmed); otherwise /proc/<pid>/limits is polled.
+ * Waits until the child's limits are known. The preload reports /proc/self/limits right after
+ * setrlimit (so even a child that exits at once is confirmed); otherwise /proc/<pid>/limits is
+ * polled. The report is removed here and again at the child's exit, whichever comes last.
  */
 async function confirm(
   proc: ManagedProcess,
   limits: readonly ResolvedLimit[],
-  method: string,
   report: string | undefined,
   timeoutMs: number,
 ): Promise<ProcLimits> {
-  const what = `${limits.map((l) => `RLIMIT_${l.resource.toUpperCase()}=${l.soft}`).join(', ')} to show in /proc/${proc.pid}/limits`;
+  const what = `${limits.map((l) => `RLIMIT_${l.resource.toUpperCase()}=${l.soft}`).join(', ')} to show in ${report === undefined ? `/proc/${proc.pid}/limits` : `the preload's report ${report}`}`;
+  if (report !== undefined) void proc.exited.then(() => rmSync(report, { force: true }));
   try {
-    const applied = await waitFor(
+    return await waitFor(
       what,
       () => {
-        const reported = report !== undefined && existsSync(report) ? readFileSync(report, 'utf8') : '';
-        const actual = reported ? parseProcLimits(reported) : readProcLimits(proc.pid);
-        return limits.every((l) => matches(actual[l.resource], l)) && actual;
+        const actual = readApplied(proc.pid, report);
+        return actual !== undefined && limits.every((l) => matches(actual[l.resource], l)) && actual;
       },
       { timeoutMs, intervalMs: 10, process: proc },
     );
-    recordLimits(proc.pid, proc.name, limits, applied, method);
-    return applied;
   } catch (error) {
     proc.kill('SIGKILL', 'group');
     await proc.exited;
@@ -202,18 +206,10 @@ async function confirm(
   }
 }
 
-function recordLimits(pid: number, name: string, limits: readonly ResolvedLimit[], read: ProcLimits, method: string) {
-  for (const l of limits) {
-    const { soft, hard } = read[l.resource];
-    const upper = l.resource.toUpperCase();
-    recordFault({
-      kind: 'rlimit',
-      name: `${upper}`,
-      detail: `rlimit ${upper}=${fmt(soft)} (hard ${fmt(hard)}) applied to pid ${pid} (${name}) via ${method}`,
-      source: '@faultline/crash',
-      attributes: { pid, resource: upper, soft: fmt(soft), hard: fmt(hard), method },
-    });
-  }
+/** The resources whose requested limit equals what this process (and so the child) has: no-ops. */
+function inheritedLimits(limits: readonly ResolvedLimit[]): Set<RlimitResource> {
+  const own = readProcLimits(process.pid);
+  return new Set(limits.filter((l) => equalsInherited(l, own[l.resource])).map((l) => l.resource));
 }
 
 export interface LimitedSpawnOptions extends NodeSpawnOptions {
@@ -221,6 +217,8 @@ export interface LimitedSpawnOptions extends NodeSpawnOptions {
   method?: RlimitMethod;
   /** Bound on the limits showing up in /proc. Default 5000 ms. */
   confirmTimeoutMs?: number;
+  /** How often the child's use of its limits is sampled from /proc while it runs. Default 20 ms. */
+  sampleMs?: number;
 }
 
 export interface LimitedProcess {
@@ -228,6 +226,13 @@ export interface LimitedProcess {
   /** The limits read back from /proc/<pid>/limits once applied. */
   applied: ProcLimits;
   method: RlimitMethod;
+  /** How close the child has come to each limit so far (peaks sampled from /proc, hits seen). */
+  usage(): LimitUsage[];
+  /**
+   * Resolves after the child exited and its rlimit evidence was recorded: a hit as it was seen,
+   * a limit that did not act (or equals the inherited one) as a "did not act" entry.
+   */
+  settled: Promise<LimitUsage[]>;
 }
 
 function isNodeBinary(command: string): boolean {
@@ -268,7 +273,7 @@ export async function spawnLimited(
   options: LimitedSpawnOptions = {},
 ): Promise<LimitedProcess> {
   const resolved = resolveLimits(limits);
-  const { method: wanted, confirmTimeoutMs = 5000, nodeArgs = [], ...spawnOptions } = options;
+  const { method: wanted, confirmTimeoutMs = 5000, sampleMs, nodeArgs = [], ...spawnOptions } = options;
   const node = isNodeBinary(command);
   reportRlimitCapability();
   const method = chooseMethod(command, node, wanted);
@@ -287,16 +292,26 @@ export async function spawnLimited(
     proc = new ManagedProcess('prlimit', [...prlimitArgs(resolved), '--', command, ...inner], base);
   }
   const how = method === 'preload' ? 'posix setrlimit preload' : 'prlimit(1)';
-  const applied = await confirm(proc, resolved, how, report, confirmTimeoutMs);
-  return { proc, applied, method };
+  const inherited = inheritedLimits(resolved);
+  const applied = await confirm(proc, resolved, report, confirmTimeoutMs);
+  const watch = watchLimits(proc, resolved, inherited, { method: how, ...(sampleMs ? { sampleMs } : {}) });
+  return { proc, applied, method, usage: watch.usage, settled: watch.settled };
 }
 
-/** Changes the limits of a running process with `prlimit --pid`, reads them back and records evidence. */
-export async function applyRlimits(target: ManagedProcess | number, limits: Rlimits): Promise<ProcLimits> {
+/**
+ * Changes the limits of a running process with `prlimit --pid` and reads them back. Evidence as
+ * for spawnLimited: a ManagedProcess is watched until it exits (`settled`); a bare pid cannot be
+ * watched, so it gets only a "did not act" entry saying so.
+ */
+export async function applyRlimits(
+  target: ManagedProcess | number,
+  limits: Rlimits,
+): Promise<ProcLimits & { settled?: Promise<LimitUsage[]> }> {
   const resolved = resolveLimits(limits);
   const pid = typeof target === 'number' ? target : target.pid;
   reportRlimitCapability();
-  const name = typeof target === 'number' ? `pid ${pid}` : target.name;
+  const before = readProcLimits(pid);
+  const inherited = new Set(resolved.filter((l) => equalsInherited(l, before[l.resource])).map((l) => l.resource));
   const result = await execa('prlimit', ['--pid', String(pid), ...prlimitArgs(resolved)], { reject: false });
   if (result.failed) {
     throw new RlimitError(
@@ -312,6 +327,18 @@ export async function applyRlimits(target: ManagedProcess | number, limits: Rlim
       `applyRlimits: /proc/${pid}/limits does not show ${wrong.map((l) => `${l.resource}=${l.soft}`).join(', ')} after prlimit`,
     );
   }
-  recordLimits(pid, name, resolved, read, 'prlimit --pid');
+  if (typeof target !== 'number') {
+    return { ...read, settled: watchLimits(target, resolved, inherited, { method: 'prlimit --pid' }).settled };
+  }
+  for (const l of resolved) {
+    const upper = l.resource.toUpperCase();
+    recordNoEffect({
+      kind: 'rlimit',
+      name: upper,
+      detail: `rlimit ${upper}=${l.soft} set on pid ${pid}, which is not a ManagedProcess: its use of the limit cannot be watched`,
+      source: '@faultline/crash',
+      attributes: { pid, resource: upper, soft: String(l.soft), method: 'prlimit --pid' },
+    });
+  }
   return read;
 }

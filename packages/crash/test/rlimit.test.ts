@@ -1,5 +1,7 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureEvidence } from '@faultline/evidence';
+import { actedOn, captureEvidence, type EvidenceLog } from '@faultline/evidence';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import {
   applyRlimits,
@@ -40,10 +42,11 @@ describe('resource limits', () => {
   });
 
   for (const method of ['preload', 'prlimit'] as const) {
-    test(`RLIMIT_NOFILE=64 via ${method} starves the child of descriptors, with evidence read back from /proc`, async () => {
+    test(`RLIMIT_NOFILE=64 via ${method} starves the child of descriptors: read back from /proc, the hit is the evidence`, async () => {
       const { log, restore } = captureEvidence(1000);
       try {
-        const { line, method: used, applied, proc } = await probeWith('nofile', { nofile: 64 }, method);
+        const { line, method: used, applied, proc, settled } = await probeWith('nofile', { nofile: 64 }, method);
+        await settled;
         expect(used).toBe(method);
         expect(applied.nofile).toEqual({ soft: 64, hard: 64 });
         const [, opened, code] = /nofile opened (\d+) (\w+)/.exec(line)!;
@@ -54,9 +57,11 @@ describe('resource limits', () => {
             kind: 'rlimit',
             name: 'NOFILE',
             detail: expect.stringMatching(
-              new RegExp(`^rlimit NOFILE=64 \\(hard 64\\) applied to pid ${proc.pid} \\(limits-probe.mjs\\) via`),
+              new RegExp(
+                `^rlimit NOFILE=64 \\(hard 64\\) hit by pid ${proc.pid} \\(limits-probe.mjs\\): EMFILE in its output; peak \\d+ of 64 fds \\(via`,
+              ),
             ),
-            attributes: expect.objectContaining({ pid: proc.pid, resource: 'NOFILE', soft: '64', hard: '64' }),
+            attributes: expect.objectContaining({ pid: proc.pid, resource: 'NOFILE', soft: '64', hit: true }),
           }),
         ]);
       } finally {
@@ -66,15 +71,30 @@ describe('resource limits', () => {
   }
 
   test('RLIMIT_FSIZE makes large writes fail with EFBIG', async () => {
-    const { line, applied } = await probeWith('fsize', { fsize: { soft: MiB } }, undefined, join(tmp.dir, 'big.bin'));
+    const { line, applied, settled } = await probeWith(
+      'fsize',
+      { fsize: { soft: MiB } },
+      undefined,
+      join(tmp.dir, 'big.bin'),
+    );
     expect(applied.fsize.soft).toBe(MiB);
     expect(line).toBe('fsize EFBIG');
+    expect(await settled).toEqual([
+      expect.objectContaining({ resource: 'fsize', hit: true, hitBy: 'EFBIG in its output' }),
+    ]);
   });
 
   test('RLIMIT_AS makes a large allocation fail that succeeds without it', async () => {
     // Node reserves ~1.3 GiB of address space at start; 3 GiB leaves room to run but not for 2 GiB more.
     const limited = await probeWith('as', { as: 3 * 1024 * MiB }, 'preload', '2048');
-    expect(limited.line).toBe('as failed');
+    expect(limited.line).toMatch(/^as failed: .*allocation failed/);
+    expect(await limited.settled).toEqual([
+      expect.objectContaining({
+        resource: 'as',
+        hit: true,
+        hitBy: expect.stringMatching(/allocation failed in its output/),
+      }),
+    ]);
     const unlimited = await probeWith('as', { nofile: 1024 }, 'preload', '2048');
     expect(unlimited.line).toBe(`as ok ${2048 * MiB}`);
   });
@@ -85,7 +105,7 @@ describe('resource limits', () => {
     expect(line).toMatch(/nofile opened/);
   });
 
-  test('applyRlimits changes a running process with prlimit --pid and records it', async () => {
+  test('applyRlimits changes a running process with prlimit --pid; a limit it never came near does not act', async () => {
     const { log, restore } = captureEvidence(1000);
     try {
       const { proc } = await spawnLimited(process.execPath, [probe, 'hold'], { nofile: 4096 });
@@ -93,12 +113,14 @@ describe('resource limits', () => {
       const read = await applyRlimits(proc, { nofile: { soft: 100 } });
       expect(read.nofile.soft).toBe(100);
       expect(readProcLimits(proc.pid).nofile.soft).toBe(100);
+      proc.kill();
+      await read.settled;
       expect(log.entries.at(-1)).toMatchObject({
         kind: 'rlimit',
-        attributes: { method: 'prlimit --pid', soft: '100' },
+        acted: false,
+        attributes: { method: 'prlimit --pid', soft: '100', hit: false },
       });
-      proc.kill();
-      await proc.exited;
+      expect(covering(log)).toEqual([]);
     } finally {
       restore();
     }
@@ -120,6 +142,115 @@ describe('resource limits', () => {
       RlimitError,
     );
     expect(() => readProcLimits(2 ** 30)).toThrow(expect.objectContaining({ kind: 'proc' }));
+  });
+});
+
+/** Runs `body` with TMPDIR pointing at a fresh directory, so leftovers there are ours alone. */
+async function withOwnTmpdir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-rlimit-tmp-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    await body(dir);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const covering = (log: EvidenceLog) => log.entries.filter(actedOn);
+
+describe('rlimit evidence says how close the child came to the limit', () => {
+  for (const method of ['preload', 'prlimit'] as const) {
+    test(`a child that never opens a file under NOFILE=256 (${method}) records nothing that covers, and says why`, async () => {
+      const { log, restore } = captureEvidence(1000);
+      try {
+        const limited = await spawnLimited(process.execPath, [probe, 'hold'], { nofile: 256 }, { method });
+        await waitForLine(limited.proc, 'holding');
+        limited.proc.kill('SIGTERM');
+        const usage = await limited.settled;
+        expect(covering(log)).toEqual([]);
+        expect(usage).toEqual([
+          expect.objectContaining({ resource: 'nofile', limit: 256, hit: false, peak: expect.any(Number) }),
+        ]);
+        expect(usage[0]!.peak).toBeGreaterThan(0);
+        expect(usage[0]!.peak).toBeLessThan(256);
+        expect(log.entries).toEqual([
+          expect.objectContaining({
+            kind: 'rlimit',
+            name: 'NOFILE',
+            acted: false,
+            detail: expect.stringMatching(
+              new RegExp(
+                `^rlimit NOFILE=256 did not act on pid ${limited.proc.pid} \\(limits-probe.mjs\\): peak \\d+ of 256 fds, no EMFILE/ENFILE seen$`,
+              ),
+            ),
+          }),
+        ]);
+      } finally {
+        restore();
+      }
+    });
+  }
+
+  test('a limit equal to the inherited one changes nothing: no covering evidence even when the child hits it', async () => {
+    const { log, restore } = captureEvidence(1000);
+    try {
+      const inherited = readProcLimits(process.pid).nofile;
+      const limits = { nofile: { soft: inherited.soft!, hard: inherited.hard! } };
+      const limited = await spawnLimited(process.execPath, [probe, 'hold'], limits);
+      await waitForLine(limited.proc, 'holding');
+      limited.proc.kill('SIGTERM');
+      await limited.settled;
+      expect(covering(log)).toEqual([]);
+      expect(log.entries.map((e) => e.detail)).toEqual([
+        expect.stringMatching(
+          /^rlimit NOFILE=\d+ did not act on pid \d+ \(limits-probe.mjs\): equal to the limit it inherited/,
+        ),
+      ]);
+    } finally {
+      restore();
+    }
+  });
+
+  test('a child that runs out of descriptors records the hit with its peak', async () => {
+    const { log, restore } = captureEvidence(1000);
+    try {
+      const limited = await spawnLimited(process.execPath, [probe, 'nofile'], { nofile: 64 });
+      await waitForLine(limited.proc, /^nofile /);
+      const usage = await limited.settled;
+      expect(usage[0]).toMatchObject({ resource: 'nofile', limit: 64, hit: true });
+      expect(covering(log)).toEqual([
+        expect.objectContaining({
+          kind: 'rlimit',
+          name: 'NOFILE',
+          detail: expect.stringMatching(
+            new RegExp(`^rlimit NOFILE=64 \\(hard 64\\) hit by pid ${limited.proc.pid} \\(limits-probe.mjs\\): `),
+          ),
+          attributes: expect.objectContaining({ resource: 'NOFILE', soft: '64', hit: true }),
+        }),
+      ]);
+    } finally {
+      restore();
+    }
+  });
+
+  test('no faultline-rlimits-*.txt report file is left in the temp dir', async () => {
+    await withOwnTmpdir(async (dir) => {
+      // An inherited-equal limit shows in /proc before the preload ran: the read-back must still
+      // wait for (and remove) the preload's report, not race it.
+      const { soft, hard } = readProcLimits(process.pid).nofile;
+      for (const limits of [{ nofile: 512 }, { nofile: { soft: soft!, hard: hard! } }]) {
+        const limited = await spawnLimited(process.execPath, [probe, 'hold'], limits, { method: 'preload' });
+        await waitForLine(limited.proc, 'holding');
+        limited.proc.kill('SIGKILL');
+        await limited.proc.exited;
+      }
+      const quick = await spawnLimited(process.execPath, ['-e', ''], { nofile: 512 }, { method: 'preload' });
+      await quick.proc.exited;
+      expect(readdirSync(dir).filter((f) => f.startsWith('faultline-rlimits-'))).toEqual([]);
+    });
   });
 });
 
