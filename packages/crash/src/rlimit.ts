@@ -292,9 +292,12 @@ export async function spawnLimited(
     proc = new ManagedProcess('prlimit', [...prlimitArgs(resolved), '--', command, ...inner], base);
   }
   const how = method === 'preload' ? 'posix setrlimit preload' : 'prlimit(1)';
-  const inherited = inheritedLimits(resolved);
+  // Watch from the start: a quick child can hit its limit and say so before the read-back returns.
+  const watch = watchLimits(proc, resolved, inheritedLimits(resolved), {
+    method: how,
+    ...(sampleMs ? { sampleMs } : {}),
+  });
   const applied = await confirm(proc, resolved, report, confirmTimeoutMs);
-  const watch = watchLimits(proc, resolved, inherited, { method: how, ...(sampleMs ? { sampleMs } : {}) });
   return { proc, applied, method, usage: watch.usage, settled: watch.settled };
 }
 
