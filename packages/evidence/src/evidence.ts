@@ -23,6 +23,8 @@ export interface FaultEvidence {
    * in the gate's vacuous reason, which primitive stayed idle and why. Absent: it acted.
    */
   acted?: false;
+  /** Which attempt of a retried test recorded it (0 = the first); absent when the test ran once. */
+  attempt?: number;
 }
 
 export type FaultEvidenceInput = Omit<FaultEvidence, 'count' | 'at'> & { count?: number };
@@ -30,4 +32,9 @@ export type FaultEvidenceInput = Omit<FaultEvidence, 'count' | 'at'> & { count?:
 /** Where evidence goes while a test runs; installed by the @faultline/vitest setup file. */
 export interface EvidenceSink {
   record(evidence: FaultEvidence): void;
+  /**
+   * The sink of the test whose code is running right now, if the sink can tell (the vitest setup
+   * file can): what `bindEvidence()` captures so work run later elsewhere stays with that test.
+   */
+  current?(): EvidenceSink | undefined;
 }

@@ -1,9 +1,12 @@
 export type { EvidenceSink, EvidenceValue, FaultEvidence, FaultEvidenceInput } from './evidence.ts';
+export type { RecordOptions } from './recorder.ts';
 export {
   actedOn,
+  bindEvidence,
   captureEvidence,
   EvidenceLog,
   evidenceKey,
+  evidenceTarget,
   isRecordingEvidence,
   MAX_EVIDENCE_ENTRIES,
   recordFault,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EvidenceSink, FaultEvidence, FaultEvidenceInput } from './evidence.ts';
 
 // A well-known global symbol rather than module state: a library may be loaded twice
@@ -6,12 +7,17 @@ const SLOT = Symbol.for('faultline.evidence.sink');
 
 interface Slot {
   sink: EvidenceSink | undefined;
+  /** Set while a callback made by bindEvidence() runs: its test, wherever it was called from. */
+  bound: AsyncLocalStorage<EvidenceSink>;
 }
 
 function slot(): Slot {
-  const g = globalThis as typeof globalThis & { [SLOT]?: Slot };
-  g[SLOT] ??= { sink: undefined };
-  return g[SLOT];
+  const g = globalThis as typeof globalThis & { [SLOT]?: Partial<Slot> };
+  g[SLOT] ??= {};
+  const s = g[SLOT];
+  // A slot made by an older copy of this module may lack `bound`.
+  s.bound ??= new AsyncLocalStorage();
+  return s as Slot;
 }
 
 /** Installs the sink for the current test (the vitest setup file does this); returns the previous one. */
@@ -28,11 +34,39 @@ export function isRecordingEvidence(): boolean {
 }
 
 /**
+ * The test whose code is running now, as a target for `recordFault(..., { target })`: a fault
+ * primitive armed by a test can keep it and record there when it fires from code no test owns
+ * (a server or loop started in beforeAll). Undefined outside a test.
+ */
+export function evidenceTarget(): EvidenceSink | undefined {
+  const s = slot();
+  return s.bound.getStore() ?? s.sink?.current?.();
+}
+
+/**
+ * Binds `fn` to the current test: evidence recorded while it runs lands on that test even when
+ * a shared server, queue or timer started in a hook calls it later, concurrently with other
+ * tests. Outside a test `fn` is returned unchanged.
+ */
+export function bindEvidence<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  const target = evidenceTarget();
+  if (!target) return fn;
+  const { bound } = slot();
+  return (...args: A) => bound.run(target, () => fn(...args));
+}
+
+export interface RecordOptions {
+  /** The test to record on (from `evidenceTarget()`) instead of the one whose code is running. */
+  target?: EvidenceSink | undefined;
+}
+
+/**
  * Records that a fault fired on the current test. Callable from test bodies and from
  * library code running inside a test; outside a test it is a no-op and returns false.
  */
-export function recordFault(input: FaultEvidenceInput): boolean {
-  const sink = slot().sink;
+export function recordFault(input: FaultEvidenceInput, options: RecordOptions = {}): boolean {
+  const s = slot();
+  const sink = options.target ?? s.bound.getStore() ?? s.sink;
   if (!sink) return false;
   const evidence: FaultEvidence = { ...input, count: input.count ?? 1, at: Date.now() };
   sink.record(evidence);

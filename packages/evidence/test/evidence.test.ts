@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import {
   actedOn,
+  bindEvidence,
   captureEvidence,
   EvidenceLog,
+  evidenceTarget,
   isRecordingEvidence,
   recordFault,
   recordNoEffect,
@@ -96,5 +98,38 @@ describe('reportCapability', () => {
       { key: 'backend', value: 'containers' },
       { key: 'containerRuntime', value: false },
     ]);
+  });
+});
+
+describe('binding evidence to a test', () => {
+  test('bindEvidence() and evidenceTarget() keep the test that was current when they were called', () => {
+    const mine = new EvidenceLog();
+    const other = new EvidenceLog();
+    // A sink like the vitest setup file's: `current()` names the running test.
+    let running: EvidenceLog | undefined = mine;
+    const previous = setEvidenceSink({ record: (e) => (running ?? other).record(e), current: () => running });
+    try {
+      const target = evidenceTarget();
+      const job = bindEvidence(() => recordFault({ kind: 'job', name: 'bound', detail: 'fired later' }));
+      running = undefined; // the job runs later, from code no test owns
+      job();
+      recordFault({ kind: 'failpoint', name: 'armed', detail: 'fired later' }, { target });
+      recordFault({ kind: 'stray', name: 'x', detail: 'nobody' });
+      expect(mine.entries.map((e) => e.name)).toEqual(['bound', 'armed']);
+      expect(other.entries.map((e) => e.name)).toEqual(['x']);
+    } finally {
+      setEvidenceSink(previous);
+    }
+  });
+
+  test('outside a test, bindEvidence() returns the function itself and evidenceTarget() nothing', () => {
+    const previous = setEvidenceSink(undefined);
+    try {
+      const fn = () => 1;
+      expect(bindEvidence(fn)).toBe(fn);
+      expect(evidenceTarget()).toBeUndefined();
+    } finally {
+      setEvidenceSink(previous);
+    }
   });
 });

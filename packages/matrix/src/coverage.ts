@@ -1,10 +1,20 @@
 import { actedOn, type FaultEvidence } from '@faultline/evidence';
 import { gapReason, type LayerGap, layerGaps } from './completeness.ts';
 import { requiredLayers } from './policy.ts';
-import type { FileError, LayerResults, TestRecord, TestState } from './results.ts';
+import type { FileError, LayerResults, TestRecord, TestState, UnattributedEvidence } from './results.ts';
 import type { Issue, Matrix } from './schema.ts';
 
-export const cellStates = ['covered', 'failed', 'vacuous', 'not-run', 'missing', 'planned', 'not-required'] as const;
+export const cellStates = [
+  'covered',
+  'failed',
+  'flaky',
+  'vacuous',
+  'skipped',
+  'not-run',
+  'missing',
+  'planned',
+  'not-required',
+] as const;
 export type CellState = (typeof cellStates)[number];
 
 /** A test as listed in a cell. */
@@ -51,6 +61,8 @@ export interface Coverage {
   fileErrors: Array<FileError & { layer: string }>;
   /** Passing tests linked to an issue that recorded no evidence, even when their cell is covered by another. */
   vacuousTests: Array<{ layer: string; test: string; issues: string[] }>;
+  /** Evidence no test could be held to: shown, covers nothing. */
+  unattributed: Array<UnattributedEvidence & { layer: string }>;
   counts: Record<CellState, number>;
   /** Layers whose results are partial (shards that did not run, an `--issue` filter): never a pass. */
   gaps: LayerGap[];
@@ -97,20 +109,55 @@ function stateOf(issue: Issue, required: boolean, tests: readonly TestRecord[]):
   const failed = tests.filter((t) => t.state === 'failed');
   if (failed.length) return { state: 'failed', reason: `${failed.length} of ${tests.length} tests failed` };
   const passed = tests.filter((t) => t.state === 'passed');
-  if (passed.length === 0) {
-    if (issue.status === 'planned' && required)
-      return { state: 'planned', reason: `all ${tests.length} tests skipped` };
-    const notes = [...new Set(tests.map((t) => t.note).filter(Boolean))];
+  if (passed.some((t) => t.evidence.some(actedOn))) return { state: 'covered' };
+  // A retried pass proves the protection held once, not that it holds: never covered.
+  const flaky = tests.filter((t) => t.state === 'flaky' && passingEvidence(t).some(actedOn));
+  if (flaky.length) {
     return {
-      state: 'not-run',
-      reason: `all ${tests.length} tests were skipped${notes.length ? `: ${notes.join('; ')}` : ''}`,
+      state: 'flaky',
+      reason: `${flaky.length} test${flaky.length > 1 ? 's' : ''} passed only after a retry (${flaky.map((t) => `${t.retryCount} ${t.retryCount > 1 ? 'retries' : 'retry'}`).join(', ')})`,
     };
   }
-  if (passed.some((t) => t.evidence.some(actedOn))) return { state: 'covered' };
+  const passedQuietly = [...passed, ...tests.filter((t) => t.state === 'flaky')];
+  if (passedQuietly.length === 0) return notPassedState(issue, required, tests);
   return {
     state: 'vacuous',
     reason: `${passed.length} passing test${passed.length > 1 ? 's' : ''} recorded no fault evidence: the fault never fired${idleNote(passed)}`,
   };
+}
+
+/** The evidence of a test's last (passing) attempt: a retried test's earlier attempts failed. */
+function passingEvidence(t: TestRecord): FaultEvidence[] {
+  return t.evidence.filter((e) => e.attempt === undefined || e.attempt === t.retryCount);
+}
+
+const count = (n: number, what: string) => `${n} ${what}`;
+
+/**
+ * No test passed or failed: known broken (test.fails), skipped or todo in the source, or skipped
+ * at run time for a missing capability. Only the last is "could not run" (notRun policy).
+ */
+function notPassedState(issue: Issue, required: boolean, tests: readonly TestRecord[]): Pick<Cell, 'state' | 'reason'> {
+  const expected = tests.filter((t) => t.state === 'expected-fail');
+  if (expected.length && !(issue.status === 'planned' && required)) {
+    return {
+      state: 'failed',
+      reason: `${count(expected.length, expected.length > 1 ? 'tests are' : 'test is')} marked test.fails: a protection known to be broken covers nothing`,
+    };
+  }
+  if (issue.status === 'planned' && required) return { state: 'planned', reason: `all ${tests.length} tests skipped` };
+  const notRun = tests.filter((t) => t.state === 'not-run');
+  if (notRun.length === tests.length) {
+    const notes = [...new Set(notRun.map((t) => t.note).filter(Boolean))];
+    return { state: 'not-run', reason: `all ${tests.length} tests were skipped: ${notes.join('; ')}` };
+  }
+  const by = (s: TestState) => tests.filter((t) => t.state === s).length;
+  const parts = [
+    by('skipped') && count(by('skipped'), 'skipped'),
+    by('todo') && count(by('todo'), 'todo'),
+    notRun.length && count(notRun.length, 'not run'),
+  ].filter(Boolean);
+  return { state: 'skipped', reason: `no test ran: ${parts.join(', ')}` };
 }
 
 /** The primitives that said they did not act, and why, so a vacuous reason names them (first 3). */
@@ -144,6 +191,7 @@ export function computeCoverage(
   const emptyProjects: EmptyProject[] = [];
   const fileErrors: Coverage['fileErrors'] = [];
   const vacuousTests: Coverage['vacuousTests'] = [];
+  const unattributed: Coverage['unattributed'] = [];
   const testsByLayerIssue = new Map<string, TestRecord[]>();
   const gaps = layerGaps(results, layers);
 
@@ -162,12 +210,15 @@ export function computeCoverage(
           unknownTags.set(key, entry);
         }
       }
-      if (t.state === 'passed' && issues.length && !t.evidence.some(actedOn)) {
+      const quiet =
+        t.state === 'passed' ? !t.evidence.some(actedOn) : t.state === 'flaky' && !passingEvidence(t).some(actedOn);
+      if (quiet && issues.length) {
         vacuousTests.push({ layer, test: `${t.file}:${t.line} ${t.fullName}`, issues });
       }
     }
     for (const r of runs) {
       for (const e of r.errors) fileErrors.push({ ...e, layer });
+      for (const u of r.unattributed ?? []) unattributed.push({ ...u, layer });
       if (r.run.notRun) continue;
       for (const p of r.projects) {
         // Under sharding a project may legitimately get no files in one shard; judge the union.
@@ -232,6 +283,7 @@ export function computeCoverage(
     emptyProjects,
     fileErrors,
     vacuousTests,
+    unattributed,
     counts,
     gaps,
   };

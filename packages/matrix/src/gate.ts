@@ -6,6 +6,9 @@ export type GateReasonCode =
   | 'missing'
   | 'failed'
   | 'vacuous'
+  | 'flaky'
+  | 'skipped'
+  | 'unattributed'
   | 'not-run'
   | 'planned'
   | 'unknown-tag'
@@ -24,6 +27,17 @@ export interface Verdict {
   passed: boolean;
   failures: GateReason[];
   warnings: GateReason[];
+}
+
+function unattributedReason(u: Coverage['unattributed'][number]): GateReason {
+  const first = u.evidence[0];
+  const example = first ? ` (e.g. ${first.kind} ${first.name}: ${first.detail})` : '';
+  const n = u.evidence.length;
+  return {
+    code: 'unattributed',
+    layer: u.layer,
+    message: `${u.file}: ${n} fault${n > 1 ? 's' : ''} fired outside any test's code path${example}; unattributed evidence covers nothing (bind it with bindEvidence())`,
+  };
 }
 
 /** Applies the matrix policy to coverage: every reason the gate fails, and what only warns. */
@@ -46,6 +60,18 @@ export function gate(coverage: Coverage, policy: Policy): Verdict {
         (cell.required && policy.vacuous === 'fail' ? failures : warnings).push(reason);
         break;
       }
+      case 'flaky': {
+        // policy.flaky: warn lets the gate pass; the cell still is not covered.
+        const reason = { code: 'flaky' as const, message: `${label} is flaky${why}`, ...where };
+        (cell.required && policy.flaky === 'fail' ? failures : warnings).push(reason);
+        break;
+      }
+      case 'skipped':
+        // A skip or todo in the source is a choice, not a layer that could not run: notRun never allows it.
+        if (cell.required) {
+          failures.push({ code: 'skipped', message: `${label} is required but its tests did not run${why}`, ...where });
+        }
+        break;
       case 'not-run':
         if (cell.required) {
           const reason = { code: 'not-run' as const, message: `${label} did not run${why}`, ...where };
@@ -68,6 +94,7 @@ export function gate(coverage: Coverage, policy: Policy): Verdict {
       message: `tag "${u.tag}" is declared by no issue in the matrix (used by ${u.tests.length} test${u.tests.length > 1 ? 's' : ''} in ${u.layer}, e.g. ${u.tests[0]})`,
     });
   }
+  for (const u of coverage.unattributed) warnings.push(unattributedReason(u));
   for (const p of coverage.emptyProjects) {
     failures.push({
       code: 'empty-project',

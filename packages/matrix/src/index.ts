@@ -19,7 +19,16 @@ export {
   VITEST_CONFIGS,
   vitestConfigIn,
 } from './projects.ts';
-export type { FileError, LayerResults, ProjectRun, RunMeta, TestError, TestRecord, TestState } from './results.ts';
-export { RESULTS_SCHEMA } from './results.ts';
+export type {
+  FileError,
+  LayerResults,
+  ProjectRun,
+  RunMeta,
+  TestError,
+  TestRecord,
+  TestState,
+  UnattributedEvidence,
+} from './results.ts';
+export { RESULTS_SCHEMA, testOutcome, testStates } from './results.ts';
 export type { Backend, Issue, Layer, LayerKind, Matrix, MatrixInput, Policy, Requirement, Severity } from './schema.ts';
 export { backends, durationMs, layerKind, layerKinds, matrixJsonSchema, matrixSchema, severities } from './schema.ts';

@@ -3,7 +3,28 @@ import type { FaultEvidence } from '@faultline/evidence';
 /** Bumped when the results file changes shape; readers refuse other versions. */
 export const RESULTS_SCHEMA = 'faultline/results@1';
 
-export type TestState = 'passed' | 'failed' | 'skipped';
+/**
+ * How a test ended. Only `passed` can cover a cell. `flaky`: passed only after a retry (vitest
+ * `retry`); `expected-fail`: a `test.fails` that failed as declared, i.e. a protection known
+ * broken; `skipped`: `test.skip`, `.only` elsewhere, `ctx.skip()` without a reason; `todo`:
+ * `test.todo`; `not-run`: skipped itself at run time with a reason (`ctx.skip('no container
+ * runtime')`), the one skip that says the layer could not run here.
+ */
+export const testStates = ['passed', 'failed', 'flaky', 'expected-fail', 'skipped', 'todo', 'not-run'] as const;
+export type TestState = (typeof testStates)[number];
+
+/** The plain passed/failed/skipped count a test adds to progress lines and totals. */
+export function testOutcome(state: TestState): 'passed' | 'failed' | 'skipped' {
+  if (state === 'passed' || state === 'flaky' || state === 'expected-fail') return 'passed';
+  return state === 'failed' ? 'failed' : 'skipped';
+}
+
+/** Evidence recorded outside any test's code path in one file: shown, covers nothing. */
+export interface UnattributedEvidence {
+  project: string;
+  file: string;
+  evidence: FaultEvidence[];
+}
 
 export interface TestError {
   message: string;
@@ -27,6 +48,7 @@ export interface TestRecord {
   state: TestState;
   durationMs: number;
   retryCount: number;
+  /** Same as `state === 'flaky'` (kept for readers of older results). */
   flaky: boolean;
   evidence: FaultEvidence[];
   errors: TestError[];
@@ -87,4 +109,6 @@ export interface LayerResults {
   projects: ProjectRun[];
   tests: TestRecord[];
   errors: FileError[];
+  /** Evidence no test could be held to (fired in hooks, or by shared code while several tests ran). */
+  unattributed?: UnattributedEvidence[];
 }

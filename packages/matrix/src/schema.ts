@@ -69,7 +69,13 @@ export const policySchema = z.strictObject({
   notRun: z
     .enum(['fail', 'allow'])
     .default('fail')
-    .describe('A required cell whose layer could not run (e.g. no container runtime).'),
+    .describe(
+      'A required cell whose layer could not run (e.g. no container runtime). Never allows test.skip or test.todo.',
+    ),
+  flaky: z
+    .enum(['fail', 'warn'])
+    .default('fail')
+    .describe('A required cell whose tests passed only after a retry: never covered; fail the gate, or only warn.'),
 });
 
 export const issueSchema = z.strictObject({
@@ -87,7 +93,7 @@ export const matrixSchema = z.strictObject({
   version: z.literal(1, { error: () => 'version must be 1' }),
   system: z.string().min(1).describe('The system under test.'),
   layers: z.record(layerId, layerSchema).refine((l) => Object.keys(l).length > 0, 'at least one layer is needed'),
-  policy: policySchema.default({ require: [], vacuous: 'fail', planned: 'allow', notRun: 'fail' }),
+  policy: policySchema.default({ require: [], vacuous: 'fail', planned: 'allow', notRun: 'fail', flaky: 'fail' }),
   issues: z.array(issueSchema).min(1, 'at least one issue is needed'),
 });
 

@@ -32,7 +32,9 @@ describe('computeCoverage cell states', () => {
     expect(cov.counts).toEqual({
       covered: 3,
       failed: 0,
+      flaky: 0,
       vacuous: 0,
+      skipped: 0,
       'not-run': 0,
       missing: 0,
       planned: 1,
@@ -170,9 +172,9 @@ describe('computeCoverage cell states', () => {
   test('not-run: every mapped test was skipped, with the notes as reason', () => {
     const cov = computeCoverage(m, [
       results('l1', [
-        t(['a'], { state: 'skipped', evidence: [], note: 'no container runtime' }),
-        t(['a'], { state: 'skipped', evidence: [], note: 'no container runtime' }),
-        t(['a'], { state: 'skipped', evidence: [], note: 'needs root' }),
+        t(['a'], { state: 'not-run', evidence: [], note: 'no container runtime' }),
+        t(['a'], { state: 'not-run', evidence: [], note: 'no container runtime' }),
+        t(['a'], { state: 'not-run', evidence: [], note: 'needs root' }),
         t(['b'], { state: 'skipped', evidence: [] }),
       ]),
     ]);
@@ -180,7 +182,8 @@ describe('computeCoverage cell states', () => {
       state: 'not-run',
       reason: 'all 3 tests were skipped: no container runtime; needs root',
     });
-    expect(cell(cov, 'b', 'l1')).toMatchObject({ state: 'not-run', reason: 'all 1 tests were skipped' });
+    // A skip without a reason is a skip in the source, not a layer that could not run.
+    expect(cell(cov, 'b', 'l1')).toMatchObject({ state: 'skipped', reason: 'no test ran: 1 skipped' });
   });
 
   test('a skipped test beside a passing one does not make the cell not-run', () => {

@@ -120,7 +120,7 @@ describe('gate', () => {
   test('not-run when every test of a required cell was skipped; a skipped non-required cell is ignored', () => {
     const rs = green();
     rs[1] = results('l2', [
-      t(['net'], { state: 'skipped', evidence: [], note: 'no container runtime' }),
+      t(['net'], { state: 'not-run', evidence: [], note: 'no container runtime' }),
       t(['a'], { state: 'skipped', evidence: [] }),
     ]);
     const v = verdict(rs);

@@ -114,7 +114,13 @@ describe('loadMatrix', () => {
     expect(file).toBe(fixture('good.yaml'));
     expect(matrix.layers.l1).toEqual({ title: 'Mocks', projects: ['suite-l1'], timeout: '10m' });
     expect(matrix.layers.l2?.timeout).toBe('15m');
-    expect(matrix.policy).toEqual({ require: [{ layers: ['l1'] }], vacuous: 'fail', planned: 'allow', notRun: 'fail' });
+    expect(matrix.policy).toEqual({
+      require: [{ layers: ['l1'] }],
+      vacuous: 'fail',
+      planned: 'allow',
+      notRun: 'fail',
+      flaky: 'fail',
+    });
     expect(matrix.issues[0]).toMatchObject({ id: 'sig-term', tags: [], status: 'active' });
     // locate() finds a node, or the nearest existing parent of a missing one.
     const at = (path: PropertyKey[]) => {

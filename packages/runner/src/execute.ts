@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FileError, LayerResults, ProjectRun, TestRecord } from '@faultline/matrix';
+import type { FileError, LayerResults, ProjectRun, TestRecord, UnattributedEvidence } from '@faultline/matrix';
 import { RESULTS_SCHEMA } from '@faultline/matrix';
 import { execaNode } from 'execa';
 import { killTree } from './kill-tree.ts';
@@ -37,6 +37,7 @@ interface ProjectOutcome {
   run: ProjectRun;
   tests: TestRecord[];
   errors: FileError[];
+  unattributed: UnattributedEvidence[];
 }
 
 function readCapabilities(dir: string): Record<string, string | boolean> {
@@ -68,6 +69,7 @@ async function runProject(
 ): Promise<ProjectOutcome> {
   const started = Date.now();
   const tests: TestRecord[] = [];
+  const unattributed: UnattributedEvidence[] = [];
   const errors: FileError[] = [];
   const running = new Set<string>();
   const job: WorkerJob = {
@@ -120,6 +122,9 @@ async function runProject(
         break;
       case 'file-error':
         errors.push(message.error);
+        break;
+      case 'unattributed':
+        unattributed.push({ project: message.project, file: message.file, evidence: message.evidence });
         break;
       case 'done':
         done = { exitCode: message.exitCode };
@@ -195,6 +200,7 @@ async function runProject(
     },
     tests,
     errors,
+    unattributed,
   };
 }
 
@@ -210,6 +216,7 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
   const projects: ProjectRun[] = [];
   const tests: TestRecord[] = [];
   const errors: FileError[] = [];
+  const unattributed: UnattributedEvidence[] = [];
   for (const project of plan.projects) {
     if (Date.now() >= deadline) {
       projects.push({
@@ -232,6 +239,7 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
     projects.push(outcome.run);
     tests.push(...outcome.tests);
     errors.push(...outcome.errors);
+    unattributed.push(...outcome.unattributed);
   }
 
   const capabilities = readCapabilities(layerRunDir);
@@ -259,6 +267,7 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
     projects,
     tests: uniqueTestIds(tests),
     errors,
+    ...(unattributed.length ? { unattributed } : {}),
   };
   options.progress.layerEnd(plan, results);
   return results;

@@ -81,6 +81,12 @@ function mergeTests(runs: readonly LayerResults[]): TestRecord[] {
   return [...tests.values()];
 }
 
+/** Every shard's unattributed evidence (none: the key is left out). */
+function unattributedOf(runs: readonly LayerResults[]): Pick<LayerResults, 'unattributed'> {
+  const all = runs.flatMap((r) => r.unattributed ?? []);
+  return all.length ? { unattributed: all } : {};
+}
+
 /**
  * Folds the results of many shards and jobs into one result per layer. A test that appears
  * in several inputs (a re-run job) keeps its last failing record if any, else its last one,
@@ -140,6 +146,7 @@ export function mergeResults(inputs: readonly LayerResults[]): MergeOutcome {
       projects: mergeProjects(runs.flatMap((r) => r.projects)),
       tests: uniqueTestIds(mergeTests(runs)),
       errors,
+      ...unattributedOf(runs),
     });
   }
   return { merged, problems };

@@ -1,4 +1,4 @@
-import type { LayerResults } from '@faultline/matrix';
+import { type LayerResults, testOutcome } from '@faultline/matrix';
 import type { LayerPlan } from './plan.ts';
 import type { WorkerMessage } from './worker-protocol.ts';
 
@@ -54,7 +54,7 @@ export function ttyProgress(out: NodeJS.WriteStream): ProgressSink {
     event(_layer, project, message) {
       if (message.type === 'module-start') current = `${project}: ${message.file}`;
       if (message.type === 'test') {
-        counts[message.test.state]++;
+        counts[testOutcome(message.test.state)]++;
         if (message.test.state === 'failed') {
           out.write(`\r\x1b[K  ✗ ${message.test.file}:${message.test.line} ${message.test.fullName}\n`);
         }
@@ -82,8 +82,8 @@ export function lineProgress(out: NodeJS.WritableStream): ProgressSink {
       if (message.type === 'test') {
         const key = `${project}\u0000${message.test.file}`;
         const c = perFile.get(key) ?? { passed: 0, failed: 0, skipped: 0 };
-        c[message.test.state]++;
-        totals[message.test.state]++;
+        c[testOutcome(message.test.state)]++;
+        totals[testOutcome(message.test.state)]++;
         perFile.set(key, c);
         if (message.test.state === 'failed') {
           out.write(`${layer}:   FAIL ${message.test.file}:${message.test.line} ${message.test.fullName}\n`);

@@ -92,7 +92,9 @@ function finish(
   const counts = {
     covered: 0,
     failed: 0,
+    flaky: 0,
     vacuous: 0,
+    skipped: 0,
     'not-run': 0,
     missing: 0,
     planned: 0,

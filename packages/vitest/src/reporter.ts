@@ -1,6 +1,8 @@
 import { relative, sep } from 'node:path';
-import type { FileError, TestRecord } from '@faultline/matrix';
+import type { FaultEvidence } from '@faultline/evidence';
+import type { FileError, TestRecord, TestState, UnattributedEvidence } from '@faultline/matrix';
 import type { Reporter, TestCase, TestModule, TestRunEndReason } from 'vitest/node';
+import type { FaultlineAttempt } from './meta.ts';
 import './meta.ts';
 
 /** What the reporter emits, in order, while a project runs. */
@@ -9,6 +11,7 @@ export type ReporterEvent =
   | { type: 'test'; test: TestRecord }
   | { type: 'module-end'; file: string; state: string }
   | { type: 'file-error'; error: FileError }
+  | ({ type: 'unattributed' } & UnattributedEvidence)
   | { type: 'run-end'; reason: TestRunEndReason };
 
 export interface FaultlineReporterOptions {
@@ -23,6 +26,28 @@ export interface FaultlineReporterOptions {
 }
 
 const toPosix = (p: string) => p.split(sep).join('/');
+
+/** Every attempt's evidence; numbered by attempt when the test ran more than once. */
+function attemptsEvidence(attempts: readonly FaultlineAttempt[]): FaultEvidence[] {
+  if (attempts.length === 1) return attempts[0]!.evidence;
+  return attempts.flatMap((a, attempt) => a.evidence.map((e) => ({ ...e, attempt })));
+}
+
+/** The faultline state of a finished test: vitest's result, options and retries. */
+function stateOf(testCase: TestCase): TestState {
+  const result = testCase.result();
+  const { mode, fails } = testCase.options;
+  if (result.state === 'failed') return 'failed';
+  if (result.state === 'passed') {
+    // vitest reports a test.fails that failed as passed: here it is a known-broken protection.
+    if (fails) return 'expected-fail';
+    return (testCase.diagnostic()?.retryCount ?? 0) > 0 ? 'flaky' : 'passed';
+  }
+  if (mode === 'todo') return 'todo';
+  // Only a test that ran and skipped itself with a reason says "this cannot run here".
+  if (mode === 'run' && result.state === 'skipped' && result.note) return 'not-run';
+  return 'skipped';
+}
 
 /**
  * A vitest reporter that turns each finished test into a faultline TestRecord (tags, location,
@@ -53,6 +78,15 @@ export class FaultlineReporter implements Reporter {
       this.#options.onEvent({
         type: 'file-error',
         error: { project: this.#options.project, file, kind: 'load', message: error.message ?? String(error) },
+      });
+    }
+    const unattributed = module.meta().faultline?.unattributed;
+    if (unattributed?.evidence.length) {
+      this.#options.onEvent({
+        type: 'unattributed',
+        project: this.#options.project,
+        file,
+        evidence: unattributed.evidence,
       });
     }
     this.#options.onEvent({ type: 'module-end', file, state: module.state() });
@@ -90,7 +124,7 @@ export class FaultlineReporter implements Reporter {
       .join('');
     if (output.length > maxOutput)
       output = `${output.slice(0, maxOutput)}\n… (${output.length - maxOutput} more characters)`;
-    const state = result.state === 'passed' || result.state === 'failed' ? result.state : 'skipped';
+    const state = stateOf(testCase);
     return {
       id: `${this.#options.project}::${file}::${testCase.fullName}`,
       project: this.#options.project,
@@ -103,8 +137,8 @@ export class FaultlineReporter implements Reporter {
       state,
       durationMs: Math.round(diagnostic?.duration ?? 0),
       retryCount: diagnostic?.retryCount ?? 0,
-      flaky: diagnostic?.flaky ?? false,
-      evidence: meta?.evidence ?? [],
+      flaky: state === 'flaky',
+      evidence: attemptsEvidence(meta?.attempts ?? [{ evidence: [], dropped: 0 }]),
       errors: (result.errors ?? []).map((e) => ({
         message: e.message ?? String(e),
         ...(e.stack ? { stack: e.stack } : {}),

@@ -10,10 +10,10 @@ export const HTML_SCRIPT = String.raw`
   var data = JSON.parse(document.getElementById('faultline-data').textContent);
   var R = data.report;
   var ERRORS = data.errors || {};
-  var STATES = ['covered', 'failed', 'vacuous', 'not-run', 'missing', 'planned', 'not-required'];
-  var WORST = ['failed', 'missing', 'vacuous', 'not-run', 'planned', 'covered', 'not-required'];
-  var LABEL = { covered: 'covered', failed: 'failed', vacuous: 'vacuous', 'not-run': 'not run', missing: 'missing',
-    planned: 'planned', 'not-required': 'not required' };
+  var STATES = ['covered', 'failed', 'flaky', 'vacuous', 'skipped', 'not-run', 'missing', 'planned', 'not-required'];
+  var WORST = ['failed', 'missing', 'skipped', 'flaky', 'vacuous', 'not-run', 'planned', 'covered', 'not-required'];
+  var LABEL = { covered: 'covered', failed: 'failed', flaky: 'flaky', vacuous: 'vacuous', skipped: 'skipped',
+    'not-run': 'not run', missing: 'missing', planned: 'planned', 'not-required': 'not required' };
   var CTRL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
   var LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 

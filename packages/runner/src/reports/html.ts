@@ -9,11 +9,23 @@ export interface MatrixHtmlDetails {
   errors: Record<string, readonly string[]>;
 }
 
-const STATES: readonly CellState[] = ['covered', 'failed', 'vacuous', 'not-run', 'missing', 'planned', 'not-required'];
+const STATES: readonly CellState[] = [
+  'covered',
+  'failed',
+  'flaky',
+  'vacuous',
+  'skipped',
+  'not-run',
+  'missing',
+  'planned',
+  'not-required',
+];
 const STATE_LABEL: Record<CellState, string> = {
   covered: 'covered',
   failed: 'failed',
+  flaky: 'flaky',
   vacuous: 'vacuous',
+  skipped: 'skipped',
   'not-run': 'not run',
   missing: 'missing',
   planned: 'planned',

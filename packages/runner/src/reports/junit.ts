@@ -63,12 +63,14 @@ export function layerJUnit(matrix: Matrix, runs: readonly LayerResults[]): strin
       testCase.property('issues', xmlText(issues.join(' ')));
       if (t.retryCount) testCase.property('retries', String(t.retryCount));
       if (t.flaky) testCase.property('flaky', 'true');
+      // vitest's own outcome for flaky and test.fails is a pass: the faultline state says why it covers nothing.
+      if (t.state !== 'passed' && t.state !== 'failed') testCase.property('state', t.state);
       evidenceProperties(testCase, t);
       if (t.state === 'failed') {
         const first = t.errors[0];
         testCase.failure(xmlText(first?.message.split('\n')[0] ?? 'failed', 1000), 'AssertionError');
         testCase.stacktrace(xmlCdata(t.errors.map((e) => e.stack ?? e.message).join('\n\n')));
-      } else if (t.state === 'skipped') {
+      } else if (t.state === 'skipped' || t.state === 'todo' || t.state === 'not-run') {
         testCase.skipped();
       }
       if (t.output) testCase.standardOutput(xmlCdata(t.output));

@@ -6,7 +6,9 @@ const MAX_LIST = 200;
 export const stateIcon: Record<CellState, string> = {
   covered: '✅',
   failed: '❌',
+  flaky: '🎲',
   vacuous: '⚠️',
+  skipped: '⏭️',
   'not-run': '⏸️',
   missing: '🚫',
   planned: '🗓️',
@@ -17,6 +19,8 @@ export const stateIcon: Record<CellState, string> = {
 export const stateOrder: CellState[] = [
   'failed',
   'missing',
+  'skipped',
+  'flaky',
   'vacuous',
   'not-run',
   'planned',

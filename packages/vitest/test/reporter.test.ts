@@ -1,0 +1,74 @@
+import { fileURLToPath } from 'node:url';
+import type { TestRecord } from '@faultline/matrix';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { startVitest } from 'vitest/node';
+import { FaultlineReporter, type ReporterEvent } from '../src/index.ts';
+
+const fixture = fileURLToPath(new URL('./fixtures/states', import.meta.url));
+
+// Runs the fixture suite through vitest's API with the faultline reporter, as the runner does.
+async function runFixture(): Promise<ReporterEvent[]> {
+  const events: ReporterEvent[] = [];
+  const reporter = new FaultlineReporter({ project: 'states', root: fixture, onEvent: (e) => events.push(e) });
+  const vitest = await startVitest(
+    [],
+    { root: fixture, run: true, watch: false, reporters: [reporter], sequence: { seed: 1 } },
+    {},
+    { stdout: process.stderr },
+  );
+  await vitest.close();
+  process.exitCode = undefined; // the fixture fails on purpose; this suite must not inherit it
+  return events;
+}
+
+describe('FaultlineReporter test states and evidence', () => {
+  let events: ReporterEvent[] = [];
+  const record = (name: string): TestRecord => {
+    const found = events.flatMap((e) => (e.type === 'test' && e.test.name === name ? [e.test] : []));
+    expect(found, name).toHaveLength(1);
+    return found[0]!;
+  };
+  const details = (t: TestRecord) => t.evidence.map((e) => e.detail);
+
+  beforeAll(async () => {
+    events = await runFixture();
+  }, 60_000);
+
+  test('a pass that needed a retry is flaky, with the evidence of every attempt', () => {
+    const t = record('passes on its second attempt; the fault fired only on the first');
+    expect(t).toMatchObject({ state: 'flaky', flaky: true, retryCount: 1 });
+    expect(t.evidence).toMatchObject([{ detail: 'fired on the failing attempt', attempt: 0 }]);
+  });
+
+  test('test.fails is expected-fail, never passed', () => {
+    expect(record('a known-broken protection').state).toBe('expected-fail');
+  });
+
+  test('test.skip and test.todo are their own states; a skip with a reason is not-run', () => {
+    expect(record('skipped in the source').state).toBe('skipped');
+    expect(record('not written yet').state).toBe('todo');
+    expect(record('skips itself for a missing capability')).toMatchObject({
+      state: 'not-run',
+      note: 'no container runtime',
+    });
+    expect(record('skips itself with no reason').state).toBe('skipped');
+    expect(record('passes with evidence')).toMatchObject({ state: 'passed', flaky: false });
+  });
+
+  test('evidence from a hook-started server lands on the concurrent test whose request fired it', () => {
+    expect(details(record('fires the fault through the shared server'))).toEqual(['served a corrupt chunk']);
+    expect(details(record('injects nothing and starts last'))).toEqual([]);
+  });
+
+  test('bindEvidence() ties a callback run elsewhere to the test that bound it', () => {
+    expect(details(record('binds a job it queues on the shared loop'))).toEqual(['bound job fired']);
+    expect(details(record('queues an unbound job on the shared loop'))).toEqual([]);
+  });
+
+  test('evidence no test can be held to is reported as unattributed for its file', () => {
+    const unattributed = events.flatMap((e) => (e.type === 'unattributed' ? [e] : []));
+    expect(unattributed.map((u) => [u.file, u.evidence.map((e) => e.detail).sort()])).toEqual([
+      ['test/concurrent.test.ts', ['fired in beforeAll', 'unbound job fired']],
+    ]);
+  });
+});
