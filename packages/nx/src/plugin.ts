@@ -15,7 +15,7 @@ import type {
   ProjectConfiguration,
   TargetConfiguration,
 } from 'nx/src/devkit-exports';
-import { enclosingRoot, nameOfRoot, rootDeclares, type WorkspaceProjects } from './workspace.ts';
+import { declaredFaultlinePackages, enclosingRoot, nameOfRoot, type WorkspaceProjects } from './workspace.ts';
 
 /** One entry of a target's `inputs` (a named input such as `'default'`, a fileset, `{ env }`, ...). */
 export type TargetInput = NonNullable<TargetConfiguration['inputs']>[number];
@@ -46,7 +46,7 @@ export interface FaultlineNxOptions {
   gateDependsOnLayers?: boolean;
   /** The command that starts the CLI (default `faultline`, found in node_modules/.bin by nx:run-commands). */
   command?: string;
-  /** Inputs added to the cached layer targets (e.g. `{ "runtime": "node --version" }`). */
+  /** Inputs added to every layer target (e.g. `{ "runtime": "node --version" }`). */
   inputs?: TargetInput[];
 }
 
@@ -92,6 +92,19 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = {
 
 /** The package whose binary runs the suites: its sources are inputs of cached layer targets. */
 const CLI_PACKAGE = '@faultline/cli';
+
+/**
+ * The environment variables that change what a layer run does (a test-only break switch of the system
+ * under test, the layer-3 backend and its images, container networking): inputs of every layer target, so
+ * `FAULTLINE_BREAK=... nx run-many -t resilience-l1` never answers from a cache filled without it.
+ */
+export const BEHAVIOUR_ENV: readonly string[] = [
+  'FAULTLINE_BREAK',
+  'FAULTLINE_L3_BACKEND',
+  'FAULTLINE_TOXIPROXY_IMAGE',
+  'FAULTLINE_NODE_IMAGE',
+  'FAULTLINE_CONTAINERS_HOST_NETWORK',
+];
 
 function optionError(message: string): Error {
   return new Error(`@faultline/nx: invalid plugin options in nx.json: ${message}`);
@@ -214,19 +227,27 @@ export function inferTargets(
     }
     layerOwners.push({ project: owner.name, target });
     const options = { command: `${opts.command} run --layer ${layerId}${matrixArg}`, cwd };
-    const outputs = [inWorkspace(results, `${layerId}.json`), inWorkspace(results, `${layerId}.*.json`)];
-    const metadata = { technologies: ['faultline'], description };
     const siblings = others.map((o) => o.name);
+    // Exactly the file this (unsharded) run writes: a glob would store and restore stale shard files.
+    const outputs = [inWorkspace(results, `${layerId}.json`)];
+    const inputs = layerInputs(opts, workspaceRoot, projects, matrixFile, siblings);
+    const metadata = { technologies: ['faultline'], description };
     targetsOf(owner.root)[target] = cached
       ? {
           executor: 'nx:run-commands',
           options,
           cache: true,
-          inputs: cachedInputs(opts, workspaceRoot, projects, matrixFile, siblings),
+          inputs,
           outputs,
           metadata,
         }
-      : { executor: 'nx:run-commands', options, cache: false, parallelism: false, outputs, metadata };
+      : // Never cached, but its inputs make `nx affected` schedule it when the matrix or faultline changes.
+        { executor: 'nx:run-commands', options, cache: false, parallelism: false, inputs, outputs, metadata };
+    if (projects.has(CLI_PACKAGE) && owner.name !== CLI_PACKAGE) {
+      // `nx affected` follows the project graph, not target inputs: a change to faultline's own packages
+      // must reach the layer, so its host depends on the CLI (and through it on runner, matrix, vitest).
+      configs[owner.root]!.implicitDependencies = [CLI_PACKAGE];
+    }
   }
   if (problems.length) {
     throw relativeError(
@@ -289,7 +310,8 @@ function hostsOf(
   return hosts;
 }
 
-function cachedInputs(
+/** What a layer run depends on: its suite and the system under test, the matrix, faultline, the env. */
+function layerInputs(
   opts: ResolvedOptions,
   workspaceRoot: string,
   projects: WorkspaceProjects,
@@ -309,11 +331,12 @@ function cachedInputs(
       { projects: [CLI_PACKAGE], input: 'default' },
       { projects: [CLI_PACKAGE], input: 'default', dependencies: true },
     );
-  } else if (rootDeclares(workspaceRoot, CLI_PACKAGE)) {
-    // Installed from the registry: its version (from the lock file) is the input.
-    inputs.push({ externalDependencies: [CLI_PACKAGE] });
+  } else {
+    // Installed from the registry: their versions (from the lock file) are the input.
+    const installed = declaredFaultlinePackages(workspaceRoot);
+    if (installed.length) inputs.push({ externalDependencies: installed });
   }
-  inputs.push(...opts.inputs);
+  inputs.push(...BEHAVIOUR_ENV.map((env) => ({ env })), ...opts.inputs);
   return inputs;
 }
 

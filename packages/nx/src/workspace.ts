@@ -61,10 +61,11 @@ export function enclosingRoot(projects: WorkspaceProjects, dir: string): string 
   return best;
 }
 
-/** Whether the root package.json declares `name` as a (dev) dependency, i.e. it comes from the registry. */
-export function rootDeclares(workspaceRoot: string, name: string): boolean {
+/** The `@faultline/*` packages the root package.json declares (dependencies or devDependencies), sorted. */
+export function declaredFaultlinePackages(workspaceRoot: string): string[] {
   const pkg = readPackageJson(join(workspaceRoot, 'package.json'));
-  return [pkg.dependencies, pkg.devDependencies].some(
-    (deps) => deps !== null && typeof deps === 'object' && Object.hasOwn(deps, name),
+  const names = [pkg.dependencies, pkg.devDependencies].flatMap((deps) =>
+    deps !== null && typeof deps === 'object' ? Object.keys(deps) : [],
   );
+  return [...new Set(names.filter((n) => n.startsWith('@faultline/')))].sort();
 }

@@ -3,7 +3,7 @@
 // bad matrix; that the l1 target caches and restores its results). The real resilience targets are never
 // run: the throwaway workspaces use a stand-in CLI through the plugin's `command` option.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +22,11 @@ interface NxOutput {
 }
 
 async function nx(cwd: string, ...args: string[]): Promise<NxOutput> {
-  const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0' };
+  return nxWith({}, cwd, ...args);
+}
+
+async function nxWith(extra: Record<string, string>, cwd: string, ...args: string[]): Promise<NxOutput> {
+  const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0', ...extra };
   try {
     const { stdout, stderr } = await exec(process.execPath, [nxBin, ...args], { cwd, env, timeout: 40_000 });
     return { code: 0, stdout, stderr };
@@ -188,5 +192,65 @@ describe('nx in a throwaway workspace', () => {
     const gate = await nx(root, 'run', 'demo:resilience-gate');
     expect(gate.code, gate.stdout + gate.stderr).toBe(0);
     expect(readFileSync(join(root, 'calls.log'), 'utf8')).toContain('gate\n');
+  });
+
+  /** A workspace with a system under test, faultline's own CLI package, and a git history for `affected`. */
+  async function cacheWorkspace() {
+    const root = workspace(matrixYaml({ l1: ['suite-a'], l2: ['suite-b'] }), { command: 'node fake-faultline.mjs' });
+    writeFiles(root, {
+      'package.json': { name: 'demo', private: true, workspaces: ['suites/*', 'packages/*'] },
+      '.gitignore': 'node_modules\n.nx/\n.faultline/\nreports/\ncalls.log\n',
+      'packages/sut/package.json': { name: 'sut', version: '1.0.0' },
+      'packages/sut/index.js': 'export const version = 1;\n',
+      'packages/cli/package.json': { name: '@faultline/cli', version: '0.1.0' },
+      'packages/cli/main.js': 'export {};\n',
+      'suites/a/package.json': { name: 'suite-a', dependencies: { sut: '1.0.0' } },
+    });
+    const git = (...args: string[]) => exec('git', args, { cwd: root });
+    await git('init', '-q');
+    await git('add', '.');
+    await git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init');
+    return root;
+  }
+
+  test('issue 21: a FAULTLINE_* variable, the system under test and faultline itself are cache inputs of l1', async () => {
+    const root = await cacheWorkspace();
+    const calls = () => readFileSync(join(root, 'calls.log'), 'utf8').trim().split('\n').length;
+    const run = (env: Record<string, string> = {}) => nxWith(env, root, 'run', 'suite-a:resilience-l1');
+    expect((await run()).code).toBe(0);
+    expect((await run()).stdout).toContain('[local cache]');
+    expect(calls()).toBe(1);
+
+    const broken = await run({ FAULTLINE_BREAK: 'skipChunkVerify' });
+    expect(broken.stdout).not.toContain('[local cache]');
+    expect(calls()).toBe(2);
+
+    writeFileSync(join(root, 'packages/sut/index.js'), 'export const version = 2;\n');
+    expect((await run({ FAULTLINE_BREAK: 'skipChunkVerify' })).stdout).not.toContain('[local cache]');
+    expect(calls()).toBe(3);
+
+    writeFileSync(join(root, 'packages/cli/main.js'), 'export const changed = true;\n');
+    expect((await run({ FAULTLINE_BREAK: 'skipChunkVerify' })).stdout).not.toContain('[local cache]');
+    expect(calls()).toBe(4);
+  });
+
+  test('issue 21: a cache hit restores the layer file only, never a stale shard file', async () => {
+    const root = await cacheWorkspace();
+    const dir = join(root, '.faultline', 'results');
+    writeFiles(root, { '.faultline/results/l1.1of2.json': '{"stale":true}' });
+    expect((await nx(root, 'run', 'suite-a:resilience-l1')).code).toBe(0);
+    rmSync(dir, { recursive: true });
+    const hit = await nx(root, 'run', 'suite-a:resilience-l1');
+    expect(hit.stdout).toContain('[local cache]');
+    expect(existsSync(join(dir, 'l1.json'))).toBe(true);
+    expect(existsSync(join(dir, 'l1.1of2.json'))).toBe(false);
+  });
+
+  test('issue 21: nx affected schedules every layer when the matrix or faultline changes', async () => {
+    const root = await cacheWorkspace();
+    for (const file of ['matrix.yaml', 'packages/cli/main.js']) {
+      const affected = await nxJson<string[]>(root, 'show', 'projects', '--affected', '--files', file, '--json');
+      expect(affected, file).toEqual(expect.arrayContaining(['suite-a', 'suite-b']));
+    }
   });
 });
