@@ -69,6 +69,8 @@ describe('a partial set is reported as partial, never as missing tests or a pass
     const gated = await faultline(['gate', '--matrix', matrix, '--layer', 'l2', '--results', out]);
     expect(gated.code).toBe(1);
     expect(gated.out).toContain('✗ layer l2 is partial (shard 1/2 did not run)');
+    // The job summary (reports/matrix.md) names the missing shard.
+    expect(readFileSync(join(gated.dir, 'reports', 'matrix.md'), 'utf8')).toContain('shard 1/2 did not run');
   });
 });
 
