@@ -290,11 +290,14 @@ function measureBlackhole(
   return { counter: 'proxy', bytes: flow.upstream + flow.downstream };
 }
 
-/** One proxy of a partition: how to undo it, and how to measure what it acted on (after undo). */
+/**
+ * One proxy of a partition: `undo` reverts it (when applying the partition failed); `heal`
+ * reverts it and measures what it acted on, in the order its counters need.
+ */
 interface PartitionPart {
   proxy: NetProxy;
   undo: () => Promise<void>;
-  measure: () => Promise<PartitionMeasure>;
+  heal: () => Promise<PartitionMeasure>;
 }
 
 class Partition implements PartitionHandle {
@@ -324,12 +327,15 @@ class Partition implements PartitionHandle {
   async #heal(): Promise<void> {
     const durationMs = Math.round(performance.now() - this.#startedAt);
     this.#env._forget(this);
+    const measures = new Map<PartitionPart, PartitionMeasure>();
     try {
-      await settleAll(this.#parts.map((part) => part.undo));
+      await settleAll(this.#parts.map((part) => async () => void measures.set(part, await part.heal())));
     } finally {
-      for (const { proxy: p, measure } of this.#parts) {
+      for (const part of this.#parts) {
+        const { proxy: p } = part;
         const facts = { proxy: p.name, address: p.address, upstream: p.upstream, mode: this.mode, durationMs };
-        recordFault(partitionEvidence({ ...facts, backend: this.#env.backend }, await measure()));
+        const measure = measures.get(part) ?? { counter: 'none', why: 'healing it failed' };
+        recordFault(partitionEvidence({ ...facts, backend: this.#env.backend }, measure));
       }
     }
   }
@@ -531,19 +537,26 @@ export class NetworkEnvironment implements AsyncDisposable {
 
   /** Disables the proxy (new connections refused, open ones closed); a refuser counts attempts. */
   async #refuse(p: NetProxy): Promise<PartitionPart> {
+    const before = await readProxyMetrics(this.apiUrl);
     await p.client.update({ enabled: false, listen: p.listen, upstream: p.serverUpstream });
     const refuser = this.#portsAreLocal ? await Refuser.hold(p.host, p.port) : undefined;
     const why = this.#portsAreLocal
       ? 'another process holds the proxy port'
       : `the proxy port is not on this machine (${this.backend}${this.networking ? `, ${this.networking} networking` : ''})`;
-    return {
-      proxy: p,
-      undo: async () => {
-        await refuser?.close();
-        await p.client.update({ enabled: true, listen: p.listen, upstream: p.serverUpstream });
-      },
-      measure: async () => (refuser ? { counter: 'refuser', attempts: refuser.attempts } : { counter: 'none', why }),
+    const undo = async (): Promise<void> => {
+      await refuser?.close();
+      await p.client.update({ enabled: true, listen: p.listen, upstream: p.serverUpstream });
     };
+    const heal = async (): Promise<PartitionMeasure> => {
+      // Read before re-enabling: until then, the only connections that end are those it closed.
+      const after = before ? await readProxyMetrics(this.apiUrl) : undefined;
+      const flow = before && after ? bytesBetween(before, after, p.name) : undefined;
+      const dropped = flow ? flow.upstream + flow.downstream : undefined;
+      const attempts = refuser?.attempts;
+      await undo();
+      return attempts === undefined ? { counter: 'none', why, dropped } : { counter: 'refuser', attempts, dropped };
+    };
+    return { proxy: p, undo, heal };
   }
 
   /** Timeout toxics (timeout 0) both ways: connections accepted, every byte swallowed. */
@@ -570,11 +583,11 @@ export class NetworkEnvironment implements AsyncDisposable {
       await undo().catch(() => undefined);
       throw error;
     }
-    return {
-      proxy: p,
-      undo,
-      measure: async () => measureBlackhole(before, await readProxyMetrics(this.apiUrl), p.name),
+    const heal = async (): Promise<PartitionMeasure> => {
+      await undo(); // removing the timeout toxics closes what they held: real Toxiproxy counts it then
+      return measureBlackhole(before, await readProxyMetrics(this.apiUrl), p.name);
     };
+    return { proxy: p, undo, heal };
   }
 
   /** Heals every open partition of this environment. */

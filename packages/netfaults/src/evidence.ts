@@ -120,17 +120,38 @@ export interface PartitionFacts {
  * or per proxy at connection close on real Toxiproxy); `none` = the backend cannot tell.
  */
 export type PartitionMeasure =
-  | { counter: 'refuser'; attempts: number }
+  | { counter: 'refuser'; attempts: number; dropped: number | undefined }
   | { counter: 'toxic'; connections: number; bytes: number }
   | { counter: 'proxy'; bytes: number }
-  | { counter: 'none'; why: string };
+  | { counter: 'none'; why: string; dropped?: number | undefined };
+
+/**
+ * A refuse partition acts on the attempts it refused and on the open connections it closed
+ * (`dropped`: the bytes those had carried, from the per-proxy counters, which add a
+ * connection's bytes when it ends — and during the partition only the ones it closed end).
+ */
+function refuseWhat(
+  attempts: number | undefined,
+  dropped: number | undefined,
+  ms: number,
+  why: string,
+): { what: string; acted: boolean | undefined } {
+  const did = [
+    dropped ? `closed open connections that had carried ${plural(dropped, 'byte')}` : '',
+    attempts ? `refused ${plural(attempts, 'connection attempt')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  const uncounted = `attempts not counted (${why})`;
+  if (did) return { what: ` ${did} in ${ms} ms${attempts === undefined ? `; ${uncounted}` : ''}`, acted: true };
+  if (attempts === undefined)
+    return { what: ` lasted ${ms} ms; ${uncounted}: cannot tell whether it acted`, acted: undefined };
+  return { what: ` lasted ${ms} ms: did not act: no connection attempt and no open connection`, acted: false };
+}
 
 function partitionWhat(m: PartitionMeasure, ms: number): { what: string; acted: boolean | undefined } {
-  if (m.counter === 'refuser') {
-    return m.attempts > 0
-      ? { what: ` refused ${plural(m.attempts, 'connection attempt')} in ${ms} ms`, acted: true }
-      : { what: ` lasted ${ms} ms: did not act: no connection attempt`, acted: false };
-  }
+  if (m.counter === 'refuser') return refuseWhat(m.attempts, m.dropped, ms, '');
+  if (m.counter === 'none') return refuseWhat(undefined, m.dropped, ms, m.why);
   if (m.counter === 'toxic') {
     return m.bytes > 0
       ? {
@@ -145,7 +166,7 @@ function partitionWhat(m: PartitionMeasure, ms: number): { what: string; acted: 
       ? { what: ` black-holed ${m.bytes} bytes in ${ms} ms (${how})`, acted: true }
       : { what: ` lasted ${ms} ms: did not act: no connection attempt sent a byte into it (${how})`, acted: false };
   }
-  return { what: ` lasted ${ms} ms; attempts not counted (${m.why}): cannot tell whether it acted`, acted: undefined };
+  return { what: '', acted: undefined }; // unreachable: every counter is handled above
 }
 
 /** The evidence a healed partition records for one proxy. */
@@ -160,6 +181,7 @@ export function partitionEvidence(f: PartitionFacts, m: PartitionMeasure): Fault
   };
   if (acted === undefined) attributes.acted = 'unknown';
   if (m.counter === 'refuser') attributes.attempts = m.attempts;
+  if ((m.counter === 'refuser' || m.counter === 'none') && m.dropped !== undefined) attributes.bytesDropped = m.dropped;
   if (m.counter === 'toxic') attributes.connections = m.connections;
   if (m.counter === 'toxic' || m.counter === 'proxy') attributes.bytesSwallowed = m.bytes;
   return {

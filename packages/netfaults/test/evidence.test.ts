@@ -200,6 +200,28 @@ describe('partitions record the attempts they refused or black-holed', () => {
     });
   });
 
+  test('a refuse partition that cut a live connection acted, though nobody dialled again', async () => {
+    const p = await proxyTo(echo.port);
+    const socket = await open(p.port);
+    const closed = once(socket, 'close');
+    try {
+      await echoOn(socket, 'twelve bytes');
+      await withEvidence(async (log) => {
+        const cut = await env.partition(p);
+        await closed; // the proxy dropped it
+        await cut.heal();
+        expect(didNotAct(log)).toEqual([]);
+        const [entry] = acted(log);
+        expect(entry!.detail).toMatch(
+          /^refuse partition of p\d+ \(.+\) closed open connections that had carried 24 bytes in \d+ ms$/,
+        );
+        expect(entry!.attributes).toMatchObject({ attempts: 0, bytesDropped: 24 });
+      });
+    } finally {
+      socket.destroy();
+    }
+  });
+
   test('a blackhole partition nobody dials did not act; one that swallowed a request says so', async () => {
     const p = await proxyTo(echo.port);
     await withEvidence(async (log) => {
