@@ -1,5 +1,8 @@
 // Adoption: faultline as a team outside this repository gets it. Every public @faultline/*
-// package is built and packed; the tarballs are installed with plain `npm install` into
+// package is built and packed; the tarballs stand in for the registry (package.json `overrides`
+// send every @faultline/* name to its tarball, so a project names only what it uses directly,
+// and a sibling dependency missing from a package's manifest fails the install as it would from
+// the registry), and plain `npm install` installs them into
 //   1. a copy of examples/redis-jobs in a temp dir (a real service with its own matrix across
 //      l1, l2, l3): `faultline validate`, `run`, `gate` must pass with every required cell covered;
 //   2. an empty project (`npm init -y`): `faultline init`, then `faultline run --gate` must pass.
@@ -8,7 +11,7 @@
 // process group when it overruns; temp dirs are removed.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -106,7 +109,8 @@ function publicPackages(): string[] {
 }
 
 let work = '';
-let tarballs: string[] = [];
+/** Package name → absolute path of its packed tarball. */
+let tarballs = new Map<string, string>();
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'faultline-adoption-'));
@@ -126,10 +130,15 @@ beforeAll(async () => {
     REPO,
     5 * MINUTE,
   );
-  tarballs = readdirSync(packs)
-    .filter((file) => file.endsWith('.tgz'))
-    .map((file) => join(packs, file));
-  expect(tarballs).toHaveLength(names.length);
+  const packed = readdirSync(packs).filter((file) => file.endsWith('.tgz'));
+  // npm names the tarball of @faultline/cli faultline-cli-0.1.0.tgz.
+  tarballs = new Map(
+    names.map((name) => [
+      name,
+      join(packs, packed.find((f) => f.startsWith(`${name.slice(1).replace('/', '-')}-`)) ?? ''),
+    ]),
+  );
+  expect([...tarballs.values()].filter((file) => existsSync(file) && file.endsWith('.tgz'))).toHaveLength(names.length);
 });
 
 afterAll(async () => {
@@ -137,10 +146,33 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** `npm install` of every tarball (and whatever else is named) into `dir`, as devDependencies. */
-function installTarballs(label: string, dir: string, more: string[] = []): Promise<Ran> {
-  const args = ['install', '--save-dev', '--no-audit', '--no-fund', ...tarballs, ...more];
-  return ok(label, 'npm', args, dir, 10 * MINUTE);
+interface Manifest {
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  overrides?: Record<string, string>;
+}
+
+/**
+ * Points the project's package.json at the tarballs: its own @faultline/* dependencies and, through
+ * `overrides`, every sibling they pull in (the same spec for both, as npm requires). Returns how
+ * the dependencies read before.
+ */
+async function useTarballs(dir: string, devDependencies: Record<string, string> = {}): Promise<Manifest> {
+  const file = join(dir, 'package.json');
+  const pkg = JSON.parse(await readFile(file, 'utf8')) as Manifest;
+  const before = structuredClone(pkg);
+  pkg.devDependencies = { ...pkg.devDependencies, ...devDependencies };
+  const spec = (name: string) => `file:${tarballs.get(name)}`;
+  for (const deps of [pkg.dependencies, pkg.devDependencies]) {
+    for (const name of Object.keys(deps ?? {})) if (deps && tarballs.has(name)) deps[name] = spec(name);
+  }
+  pkg.overrides = { ...pkg.overrides, ...Object.fromEntries([...tarballs.keys()].map((name) => [name, spec(name)])) };
+  await writeFile(file, `${JSON.stringify(pkg, null, 2)}\n`);
+  return before;
+}
+
+function npmInstall(label: string, dir: string): Promise<Ran> {
+  return ok(label, 'npm', ['install', '--no-audit', '--no-fund'], dir, 10 * MINUTE);
 }
 
 interface MatrixCell {
@@ -179,7 +211,16 @@ describe('faultline from packed tarballs, outside this repository', () => {
     // Only the project's own files: no node_modules or reports from a run inside the repo.
     const skip = new Set(['node_modules', 'reports', '.faultline']);
     await cp(EXAMPLE, dir, { recursive: true, filter: (src) => !skip.has(relative(EXAMPLE, src).split('/')[0] ?? '') });
-    await installTarballs('redis-jobs: npm install', dir);
+    // Exactly the example's own dependencies, as a user of the registry would install them.
+    const declared = await useTarballs(dir);
+    expect(Object.keys(declared.devDependencies ?? {}).filter((name) => name.startsWith('@faultline/'))).toEqual([
+      '@faultline/cli',
+      '@faultline/crash',
+      '@faultline/faults',
+      '@faultline/netfaults',
+      '@faultline/vitest',
+    ]);
+    await npmInstall('redis-jobs: npm install', dir);
     const bin = join(dir, 'node_modules', '.bin', 'faultline');
     expect(existsSync(bin), 'npm linked the faultline bin').toBe(true);
 
@@ -208,7 +249,13 @@ describe('faultline from packed tarballs, outside this repository', () => {
     const rootPkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
       devDependencies: Record<string, string>;
     };
-    await installTarballs('fresh: npm install', dir, [`vitest@${rootPkg.devDependencies.vitest}`]);
+    // The README's `npm i -D @faultline/cli @faultline/vitest @faultline/faults vitest`.
+    const readme = ['@faultline/cli', '@faultline/vitest', '@faultline/faults'];
+    await useTarballs(dir, {
+      ...Object.fromEntries(readme.map((name) => [name, '*'])),
+      vitest: rootPkg.devDependencies.vitest!,
+    });
+    await npmInstall('fresh: npm install', dir);
 
     const init = await ok('fresh: faultline init', 'npx', ['--no', 'faultline', 'init'], dir, MINUTE);
     for (const file of ['matrix.yaml', '.github/workflows/resilience.yml']) {
