@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import * as realFs from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { recordFault } from '@faultline/evidence';
+import { recordFault, recordNoEffect } from '@faultline/evidence';
 import { errnoCode, errnoError } from './errno.ts';
 
 /** The `node:fs/promises` module's shape: what code under test receives instead of the real module. */
@@ -44,7 +44,7 @@ export interface FsFaultRule {
    * count (a POSIX short write, no error); `writeFile`/`appendFile` (module or handle) fail
    * after the partial write, leaving a torn file as a full disk does. A write no longer than
    * this is not cut (a disk with that much room takes it whole): it goes through unchanged,
-   * does not spend `times` and records no evidence.
+   * does not spend `times` and records only a "did not act" entry, which covers nothing.
    */
   shortWrite?: number;
   /** Matching calls that succeed before the fault starts (default 0). */
@@ -158,6 +158,19 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
     });
   };
 
+  // A write the rule could not cut: say so once per rule and op (entries merge by their text), so a
+  // vacuous cell names the rule and why, while covering nothing.
+  const spared = (op: string, rule: LiveRule, path: string | undefined): void => {
+    const n = rule.shortWrite!;
+    recordNoEffect({
+      kind: 'fs-fault',
+      name: op,
+      detail: `${op} shortWrite ${n} did not act: no write was longer than ${n} bytes, so none was cut`,
+      source: '@faultline/faults',
+      attributes: { errno: rule.errno, shortWrite: n, ...(path === undefined ? {} : { path }) },
+    });
+  };
+
   const failure = (op: string, rule: LiveRule, path: string | undefined): NodeJS.ErrnoException => {
     evidence(op, `failed with ${rule.errno}`, path, rule);
     return errnoError(rule.errno, SYSCALL[op] ?? op, path);
@@ -177,7 +190,10 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
   ) => {
     const n = rule.shortWrite!;
     const bytes = toBytes(op, data, encoding);
-    if (bytes.length <= n) return whole();
+    if (bytes.length <= n) {
+      spared(op, rule, path);
+      return whole();
+    }
     fire(rule);
     await write(bytes.subarray(0, n));
     evidence(op, `wrote ${n} of ${bytes.length} bytes then failed with ${rule.errno}`, path, rule, {
@@ -204,10 +220,18 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
           if (rule.shortWrite !== undefined) {
             const whole = () => Reflect.apply(real, target, args) as Promise<unknown>;
             if (op === 'handle.write') {
-              return shortHandleWrite(target, rule, args, whole, (written, requested) => {
-                fire(rule);
-                evidence(op, `short write (${written} of ${requested} bytes)`, path, rule, { written, requested });
+              const request = writeRequest(args);
+              if (request.length <= rule.shortWrite) {
+                spared(op, rule, path);
+                return whole();
+              }
+              fire(rule); // before the write: concurrent writes must not overrun `times`
+              const written = await shortHandleWrite(target, rule.shortWrite, request);
+              evidence(op, `short write (${written} of ${request.length} bytes)`, path, rule, {
+                written,
+                requested: request.length,
               });
+              return { bytesWritten: written, buffer: args[0] };
             }
             const [data, options] = args;
             return tornWrite(
@@ -274,7 +298,14 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
 }
 
 /** The bytes and the (offset, length, position) a `handle.write(...)` call asks to write. */
-function writeRequest(args: unknown[]): { bytes: Buffer; offset: number; length: number; position: unknown } {
+interface WriteRequest {
+  bytes: Buffer;
+  offset: number;
+  length: number;
+  position: unknown;
+}
+
+function writeRequest(args: unknown[]): WriteRequest {
   const [data] = args;
   if (typeof data === 'string') {
     const bytes = Buffer.from(data, (args[2] as BufferEncoding | undefined) ?? 'utf8');
@@ -291,23 +322,11 @@ function writeRequest(args: unknown[]): { bytes: Buffer; offset: number; length:
   throw new TypeError('faulty fs: shortWrite on handle.write supports string and Buffer/TypedArray data');
 }
 
-/**
- * A POSIX short write: writes at most `shortWrite` bytes and reports the count. A write no
- * longer than that is not cut: it runs unchanged and `cut` is not called (nothing to prove).
- */
-async function shortHandleWrite(
-  handle: FileHandle,
-  rule: LiveRule,
-  args: unknown[],
-  whole: () => Promise<unknown>,
-  cut: (written: number, requested: number) => void,
-): Promise<unknown> {
-  const n = rule.shortWrite!;
-  const { bytes, offset, length, position } = writeRequest(args);
-  if (length <= n) return whole();
+/** A POSIX short write: writes the first `n` bytes of the request (n < its length) and returns the count. */
+async function shortHandleWrite(handle: FileHandle, n: number, request: WriteRequest): Promise<number> {
+  const { bytes, offset, position } = request;
   const result = await handle.write(bytes, offset, n, position as number | null | undefined);
-  cut(result.bytesWritten, length);
-  return { bytesWritten: result.bytesWritten, buffer: args[0] };
+  return result.bytesWritten;
 }
 
 function compile(rules: FsFaultRule | readonly FsFaultRule[]): LiveRule[] {

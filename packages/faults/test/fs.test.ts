@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureEvidence, type EvidenceLog } from '@faultline/evidence';
+import { actedOn, captureEvidence, type EvidenceLog } from '@faultline/evidence';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createFaultyFs, type FsPromises } from '../src/index.ts';
 
@@ -101,7 +101,7 @@ describe('createFaultyFs()', () => {
     ]);
   });
 
-  test('a shortWrite rule larger than the write cuts nothing: the write is whole, no fault, no evidence', async () => {
+  test('a shortWrite rule larger than the write cuts nothing: the write is whole, no fault, only "did not act"', async () => {
     const { fs, control } = createFaultyFs([
       { failOn: 'handle.write', shortWrite: 100, times: 1 },
       { failOn: 'writeFile', shortWrite: 100 },
@@ -111,7 +111,11 @@ describe('createFaultyFs()', () => {
     await fs.writeFile(join(dir, 'b'), Buffer.from('0123456789'));
     expect(await readFile(join(dir, 'b'), 'utf8')).toBe('0123456789');
     expect(control.injected).toBe(0);
-    expect(log.entries).toEqual([]);
+    expect(log.entries.filter(actedOn)).toEqual([]);
+    expect(log.entries.map((e) => [e.detail, e.acted])).toEqual([
+      ['handle.write shortWrite 100 did not act: no write was longer than 100 bytes, so none was cut', false],
+      ['writeFile shortWrite 100 did not act: no write was longer than 100 bytes, so none was cut', false],
+    ]);
   });
 
   test('a shortWrite rule that did not cut leaves its times for a write it can cut, and the evidence counts cut bytes', async () => {
@@ -119,13 +123,25 @@ describe('createFaultyFs()', () => {
     await saveDurably(fs, join(dir, 'a'), 'abc'); // fits: not cut, the one fault is not spent
     await expect(saveDurably(fs, join(dir, 'a'), 'abcdefgh')).rejects.toThrow('short write: 4 of 8');
     expect(control.injected).toBe(1);
-    expect(log.entries).toEqual([
+    expect(log.entries.filter(actedOn)).toEqual([
       expect.objectContaining({
         kind: 'fs-fault',
         detail: 'handle.write short write (4 of 8 bytes)',
         attributes: expect.objectContaining({ written: 4, requested: 8 }),
       }),
     ]);
+  });
+
+  test('concurrent writes cannot overrun times: only one of two is cut by a times: 1 rule', async () => {
+    const { fs, control } = createFaultyFs({ failOn: 'handle.write', shortWrite: 2, times: 1 });
+    const [a, b] = await Promise.all([fs.open(join(dir, 'a'), 'w'), fs.open(join(dir, 'b'), 'w')]);
+    try {
+      const results = await Promise.all([a.write('abcdef'), b.write('ghijkl')]);
+      expect(results.map((r) => r.bytesWritten).sort()).toEqual([2, 6]);
+      expect(control.injected).toBe(1);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   test('rules are validated when created', () => {
