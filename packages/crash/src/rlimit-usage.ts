@@ -4,7 +4,6 @@
 // came near its limit is reported with its real peak as a "did not act" entry that covers nothing.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { recordFault, recordNoEffect } from '@faultline/evidence';
-import { listProcesses } from './process-table.ts';
 import type { ResolvedLimit, RlimitResource } from './rlimit-spec.ts';
 import type { ManagedProcess } from './spawn.ts';
 
@@ -14,7 +13,7 @@ export interface LimitUsage {
   /** The soft limit the child ran under. */
   limit: number;
   /**
-   * The highest use sampled: descriptors (nofile), tasks in its process group (nproc), bytes of
+   * The highest use sampled: descriptors (nofile), tasks (threads) of its process tree (nproc), bytes of
    * address space (as: the kernel's VmPeak) or of its largest open regular file (fsize);
    * null when it never lived long enough to be sampled.
    */
@@ -47,7 +46,7 @@ const METERS: Record<RlimitResource, Meter> = {
     unit: 'tasks',
     errors: /\bEAGAIN\b|Resource temporarily unavailable/,
     errorNames: 'EAGAIN',
-    sample: (p) => groupTasks(p.pgid),
+    sample: (p) => treeTasks(p.pid),
   },
   as: {
     unit: 'bytes',
@@ -58,22 +57,35 @@ const METERS: Record<RlimitResource, Meter> = {
   fsize: { unit: 'bytes', errors: /\bEFBIG\b/, errorNames: 'EFBIG', sample: (p) => largestOpenFile(p.pid) },
 };
 
-/** A numeric field of /proc/<pid>/status (the number only: VmPeak is in kB, Threads a count). */
+/** A numeric field of /proc/<pid>/status (the number only, whatever its unit). */
 function statusNumber(pid: number, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
   return Number(m[1]);
 }
 
-/** Threads count against RLIMIT_NPROC too, so a group's tasks are the sum of its members' threads. */
-function groupTasks(pgid: number): number {
+/**
+ * Tasks of the child's process tree: threads count against RLIMIT_NPROC too. Walks
+ * /proc/<pid>/task/<tid>/children (bounded by the tree's size), not the whole process table.
+ */
+function treeTasks(root: number): number {
   let tasks = 0;
-  for (const p of listProcesses()) {
-    if (p.pgid !== pgid || p.state === 'Z') continue;
+  const todo = [root];
+  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    let tids: string[];
     try {
-      tasks += statusNumber(p.pid, 'Threads') || 1;
+      tids = readdirSync(`/proc/${pid}/task`);
     } catch {
-      tasks += 1; // exited between the listing and the read: it was one task
+      continue; // exited while we walked
+    }
+    tasks += tids.length;
+    for (const tid of tids) {
+      try {
+        const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+        if (kids) todo.push(...kids.split(' ').map(Number));
+      } catch {
+        // the thread ended while we walked
+      }
     }
   }
   return tasks;

@@ -100,9 +100,14 @@ describe('resource limits', () => {
   });
 
   test('RLIMIT_NPROC is applied and read back (root is exempt from enforcing it)', async () => {
-    const { line, applied } = await probeWith('nofile', { nproc: { soft: 500, hard: 1000 } });
+    const { line, applied, settled } = await probeWith('nofile', { nproc: { soft: 500, hard: 1000 } });
     expect(applied.nproc).toEqual({ soft: 500, hard: 1000 });
     expect(line).toMatch(/nofile opened/);
+    // A Node process runs several threads, all tasks under RLIMIT_NPROC, far below 500: did not act.
+    const [usage] = await settled;
+    expect(usage).toMatchObject({ resource: 'nproc', unit: 'tasks', hit: false });
+    expect(usage!.peak).toBeGreaterThan(1);
+    expect(usage!.peak).toBeLessThan(500);
   });
 
   test('applyRlimits changes a running process with prlimit --pid; a limit it never came near does not act', async () => {
