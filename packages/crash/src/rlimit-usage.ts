@@ -3,7 +3,7 @@
 // from /proc while the child runs, on a fixed period that stops at its exit, so a child that never
 // came near its limit is reported with its real peak as a "did not act" entry that covers nothing.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { recordFault, recordNoEffect } from '@faultline/evidence';
+import { type EvidenceSink, evidenceTarget, recordFault, recordNoEffect } from '@faultline/evidence';
 import type { ResolvedLimit, RlimitResource } from './rlimit-spec.ts';
 import type { ManagedProcess } from './spawn.ts';
 
@@ -146,6 +146,9 @@ export function watchLimits(
     }),
   );
   const hardOf = new Map(limits.map((l) => [l.resource, l.hard]));
+  // The test that started the child: a hit seen by the sampler, or the exit of a child that
+  // outlives that test's code, still records there.
+  const target = evidenceTarget();
   const who = `pid ${proc.pid} (${proc.name})`;
 
   const markHit = (u: LimitUsage, how: string): void => {
@@ -154,13 +157,16 @@ export function watchLimits(
     u.hitBy = how;
     if (u.inherited) return; // the child would have hit it without us: not this limit's effect
     const upper = u.resource.toUpperCase();
-    recordFault({
-      kind: 'rlimit',
-      name: upper,
-      detail: `rlimit ${upper}=${u.limit} (hard ${fmt(hardOf.get(u.resource) ?? null)}) hit by ${who}: ${how}; peak ${u.peak ?? 'unknown'} of ${u.limit} ${u.unit} (via ${method})`,
-      source: '@faultline/crash',
-      attributes: attributes(proc, u, method),
-    });
+    recordFault(
+      {
+        kind: 'rlimit',
+        name: upper,
+        detail: `rlimit ${upper}=${u.limit} (hard ${fmt(hardOf.get(u.resource) ?? null)}) hit by ${who}: ${how}; peak ${u.peak ?? 'unknown'} of ${u.limit} ${u.unit} (via ${method})`,
+        source: '@faultline/crash',
+        attributes: attributes(proc, u, method),
+      },
+      { target },
+    );
   };
 
   const sample = (): void => {
@@ -191,7 +197,7 @@ export function watchLimits(
     if (exit.signal === 'SIGXFSZ') for (const u of usage) if (u.resource === 'fsize') markHit(u, 'killed by SIGXFSZ');
     await outputClosed(proc, drainMs);
     unsubscribe();
-    for (const u of usage) if (!u.hit || u.inherited) recordIdle(proc, u, method, hardOf.get(u.resource));
+    for (const u of usage) if (!u.hit || u.inherited) recordIdle(proc, u, method, hardOf.get(u.resource), target);
     return usage.map((u) => ({ ...u }));
   });
   return { usage: () => usage.map((u) => ({ ...u })), settled };
@@ -211,18 +217,27 @@ function attributes(proc: ManagedProcess, u: LimitUsage, method: string) {
   };
 }
 
-function recordIdle(proc: ManagedProcess, u: LimitUsage, method: string, hard: number | undefined): void {
+function recordIdle(
+  proc: ManagedProcess,
+  u: LimitUsage,
+  method: string,
+  hard: number | undefined,
+  target: EvidenceSink | undefined,
+): void {
   const upper = u.resource.toUpperCase();
   const why = u.inherited
     ? `equal to the limit it inherited (soft ${u.limit}, hard ${fmt(hard ?? null)}), so it changes nothing`
     : `peak ${u.peak === null ? 'never sampled' : u.peak} of ${u.limit} ${u.unit}, no ${METERS[u.resource].errorNames} seen`;
-  recordNoEffect({
-    kind: 'rlimit',
-    name: upper,
-    detail: `rlimit ${upper}=${u.limit} did not act on pid ${proc.pid} (${proc.name}): ${why}`,
-    source: '@faultline/crash',
-    attributes: { ...attributes(proc, u, method), ...(hard === undefined ? {} : { hard: String(hard) }) },
-  });
+  recordNoEffect(
+    {
+      kind: 'rlimit',
+      name: upper,
+      detail: `rlimit ${upper}=${u.limit} did not act on pid ${proc.pid} (${proc.name}): ${why}`,
+      source: '@faultline/crash',
+      attributes: { ...attributes(proc, u, method), ...(hard === undefined ? {} : { hard: String(hard) }) },
+    },
+    { target },
+  );
 }
 
 /** Waits (bounded by `ms`) for the child's stdout and stderr to close, so errors it printed last are seen. */

@@ -77,8 +77,8 @@ export function recordFault(input: FaultEvidenceInput, options: RecordOptions = 
  * Records that a fault primitive was set up but did not act (why, in `detail`): the entry is
  * kept with `acted: false` and `count: 0`, shown in reports and in the gate's vacuous reason, and covers nothing.
  */
-export function recordNoEffect(input: FaultEvidenceInput): boolean {
-  return recordFault({ ...input, acted: false, count: 0 });
+export function recordNoEffect(input: FaultEvidenceInput, options: RecordOptions = {}): boolean {
+  return recordFault({ ...input, acted: false, count: 0 }, options);
 }
 
 /**
