@@ -16,15 +16,17 @@ export function attributeLoopbackHttp<T extends object>(scope: AsyncLocalStorage
   // other tests, so it is updated per request, not per connection).
   const byPort = new Map<number, T>();
   const byRequest = new WeakMap<object, T>();
+  // One 'close' listener per socket, not per request: keep-alive sockets carry many requests.
+  const watched = new WeakSet<Socket>();
 
   const onSocket = (socket: Socket, owner: T) => {
     const note = () => {
       const port = socket.localPort;
       if (port === undefined) return;
       byPort.set(port, owner);
-      socket.once('close', () => {
-        if (byPort.get(port) === owner) byPort.delete(port);
-      });
+      if (watched.has(socket)) return;
+      watched.add(socket);
+      socket.once('close', () => byPort.delete(port));
     };
     if (socket.localPort !== undefined) note();
     else socket.once('connect', note);

@@ -65,6 +65,10 @@ describe('FaultlineReporter test states and evidence', () => {
     expect(details(record('queues an unbound job on the shared loop'))).toEqual([]);
   });
 
+  test('attribution adds no listener per request on a keep-alive socket', () => {
+    expect(record('30 keep-alive requests add no listener per request')).toMatchObject({ state: 'passed', errors: [] });
+  });
+
   test('evidence no test can be held to is reported as unattributed for its file', () => {
     const unattributed = events.flatMap((e) => (e.type === 'unattributed' ? [e] : []));
     expect(unattributed.map((u) => [u.file, u.evidence.map((e) => e.detail).sort()])).toEqual([
