@@ -54,12 +54,16 @@ function measured(f: ToxicFacts, m: ToxicMeasure): Omit<ToxicOutcome, 'evidence'
   if (m.counter === 'toxic') {
     const { bytes, connections } = m.counts;
     const flow = { upstream: f.stream === 'upstream' ? bytes : 0, downstream: f.stream === 'downstream' ? bytes : 0 };
-    const spared = f.toxicity < 1 ? `; toxicity ${f.toxicity} spared the connections that carried any` : '';
+    const spared = f.toxicity < 1 ? `; toxicity ${f.toxicity} may have spared the connections` : '';
+    // Bytes it delayed, throttled, dropped, split or cut; 0 bytes on a connection: a close it
+    // caused or delayed (timeout, slow_close, reset_peer on end of stream).
     const what =
       bytes > 0
         ? `, acted on ${plural(bytes, 'byte')} ${f.stream} of ${plural(connections, 'connection')}`
-        : `: did not act: no byte reached it in its stream (${f.stream})${spared}`;
-    return { bytes: { ...flow, total: bytes }, connections, acted: bytes > 0, what };
+        : connections > 0
+          ? `, acted on ${plural(connections, 'connection')} ${f.stream} (a close it caused or delayed, no bytes)`
+          : `: did not act on any byte or connection in its stream (${f.stream})${spared}`;
+    return { bytes: { ...flow, total: bytes }, connections, acted: bytes > 0 || connections > 0, what };
   }
   if (m.counter === 'proxy') {
     const total = m.flow.upstream + m.flow.downstream;

@@ -9,11 +9,11 @@ const COUNTERS = [
 
 /**
  * Our extension (not in Toxiproxy, which counts per proxy and only when a link ends): what each
- * toxic acted on, counted as chunks reach it. A separate `faultline_` family so Prometheus
+ * toxic acted on, counted as it acts (see `ToxicStub.acted`). A separate `faultline_` family so Prometheus
  * scrapers of the real metrics see nothing changed.
  */
 const TOXIC_COUNTERS = [
-  ['faultline_toxic_bytes_total', 'Bytes that reached a toxic while it acted (not spared by toxicity)', 'bytes'],
+  ['faultline_toxic_bytes_total', 'Bytes a toxic acted on: delayed, throttled, dropped, split or cut', 'bytes'],
   ['faultline_toxic_connections_total', 'Links (connection and direction) a toxic acted on', 'connections'],
 ] as const;
 

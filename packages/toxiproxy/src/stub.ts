@@ -81,28 +81,27 @@ export class Stub implements ToxicStub {
   }
 
   /**
-   * Counts a chunk as it reaches the running toxic: this is the moment the toxic acts on it,
-   * so evidence is true while the connection is still open. Field bumps only, no allocation.
+   * Counted when the toxic acts, so evidence is true while the connection is still open; a
+   * noop standing in for a spared toxic has no counter. Field bumps only, no allocation.
    */
-  #count(item: Item): Item {
+  acted(bytes: number): void {
     const counter = this.#counter;
-    if (counter === undefined || item === null) return item;
-    counter.bytes += item.data.length;
+    if (counter === undefined) return;
+    counter.bytes += bytes;
     if (!this.#counted) {
       this.#counted = true;
       counter.connections++;
     }
-    return item;
   }
 
   read(): Promise<Item | undefined> {
     if (this.#interrupted) return Promise.resolve(undefined);
     const item = this.input.shift();
-    if (item !== Channel.EMPTY) return Promise.resolve(this.#count(item));
+    if (item !== Channel.EMPTY) return Promise.resolve(item);
     return new Promise((resolve) => {
       this.input.take((next) => {
         this.#cancel = undefined;
-        resolve(this.#count(next));
+        resolve(next);
       });
       this.#cancel = () => {
         this.input.cancelTake();
@@ -115,7 +114,7 @@ export class Stub implements ToxicStub {
   readWithin(ms: number): Promise<Item | undefined | false> {
     if (this.#interrupted) return Promise.resolve(undefined);
     const item = this.input.shift();
-    if (item !== Channel.EMPTY) return Promise.resolve(this.#count(item));
+    if (item !== Channel.EMPTY) return Promise.resolve(item);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.input.cancelTake();
@@ -125,7 +124,7 @@ export class Stub implements ToxicStub {
       this.input.take((next) => {
         clearTimeout(timer);
         this.#cancel = undefined;
-        resolve(this.#count(next));
+        resolve(next);
       });
       this.#cancel = () => {
         clearTimeout(timer);

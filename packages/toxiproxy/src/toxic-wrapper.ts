@@ -18,9 +18,10 @@ export interface ToxicJson {
 }
 
 /**
- * What one toxic really acted on (issue 22): bytes that reached its real pipe (not the noop a
- * toxicity draw puts in its place) and the links (connection × direction) they came on.
- * Plain mutable fields, bumped per chunk without allocating; shared with /metrics.
+ * What one toxic really acted on (issue 22): the bytes it delayed, throttled, dropped, split or
+ * cut, and the links (connection × direction) it acted on, closes included. A noop standing in
+ * for it by the toxicity draw counts nothing. Plain fields bumped without allocating; shared
+ * with /metrics.
  */
 export interface ToxicCounter {
   bytes: number;

@@ -1,7 +1,8 @@
 // Per-toxic counters (issue 22): with -proxy-metrics, /metrics carries, besides Toxiproxy's own
 // per-proxy counters, `faultline_toxic_bytes_total` and `faultline_toxic_connections_total`:
-// the bytes and connections a toxic really acted on (its real pipe, not the noop a toxicity
-// draw puts in its place), counted as chunks reach it, not when the connection ends.
+// the bytes and connections a toxic really acted on (delayed, throttled, dropped, split, cut,
+// or a close it caused or delayed; never as the noop a toxicity draw puts in its place),
+// counted as it acts, not when the connection ends.
 import { describe, expect, test } from 'vitest';
 import { api, connect, type Env, portOf, readBytes, sleep, startServer, startUpstream } from './helpers.ts';
 
@@ -46,6 +47,18 @@ async function settled(env: Env, toxic: string, bytes: number): Promise<Counters
   return last;
 }
 
+/** Polls (bounded, 2 s) until the toxic has acted on a connection; returns the last reading. */
+async function waitForCounter(env: Env, toxic: string): Promise<Counters | undefined> {
+  let last: Counters | undefined;
+  const deadline = performance.now() + 2000;
+  do {
+    last = await counters(env, toxic);
+    if (last && last.connections > 0) return last;
+    await sleep(10);
+  } while (performance.now() < deadline);
+  return last;
+}
+
 describe('per-toxic counters in /metrics', () => {
   test('a toxic on a proxy with no traffic has a zero series, with its labels', async () => {
     const env = await setup();
@@ -71,9 +84,9 @@ describe('per-toxic counters in /metrics', () => {
     socket.destroy();
   });
 
-  test('each direction counts its own bytes (echo: 12 up through noop, 12 back into a timeout)', async () => {
+  test('each direction counts its own bytes (echo: 12 up delayed, 12 back dropped by a timeout)', async () => {
     const env = await setup();
-    await addToxic(env, { name: 'up', type: 'noop', stream: 'upstream' });
+    await addToxic(env, { name: 'up', type: 'latency', stream: 'upstream', attributes: { latency: 30 } });
     await addToxic(env, { name: 'down', type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } });
     const socket = await connect(env.port);
     socket.write('twelve bytes');
@@ -99,7 +112,7 @@ describe('per-toxic counters in /metrics', () => {
     const socket = await connect(env.port);
     socket.write('x'.repeat(1000));
     await readBytes(socket, 1000);
-    await addToxic(env, { type: 'latency', attributes: { latency: 10 } });
+    await addToxic(env, { type: 'latency', attributes: { latency: 30 } });
     expect(await counters(env, 'latency_downstream')).toEqual({ bytes: 0, connections: 0 });
     socket.write('seven!!');
     await readBytes(socket, 7);
@@ -110,16 +123,47 @@ describe('per-toxic counters in /metrics', () => {
   test('counters are Prometheus counters: they outlive the toxic, and a re-added name adds on', async () => {
     const env = await setup();
     const socket = await connect(env.port);
-    await addToxic(env, { name: 't', type: 'noop' });
+    await addToxic(env, { name: 't', type: 'latency', attributes: { latency: 30 } });
     socket.write('abcd');
     await readBytes(socket, 4);
     expect((await api(env.server, 'DELETE', '/proxies/p/toxics/t')).status).toBe(204);
     expect(await counters(env, 't')).toEqual({ bytes: 4, connections: 1 });
-    await addToxic(env, { name: 't', type: 'noop' });
+    await addToxic(env, { name: 't', type: 'latency', attributes: { latency: 30 } });
     socket.write('ef');
     await readBytes(socket, 2);
     expect(await counters(env, 't')).toEqual({ bytes: 6, connections: 2 });
     socket.destroy();
+  });
+
+  test('bytes passed unchanged are not acted on: noop, latency 0, slicer on small chunks, limit_data below its limit', async () => {
+    const env = await setup();
+    await addToxic(env, { type: 'noop', stream: 'upstream' });
+    await addToxic(env, { type: 'latency', attributes: { latency: 0 } });
+    await addToxic(env, { type: 'slicer', stream: 'upstream', attributes: { average_size: 64 } });
+    await addToxic(env, { type: 'limit_data', attributes: { bytes: 1000 } });
+    const socket = await connect(env.port);
+    socket.write('well below every limit');
+    await readBytes(socket, 22);
+    for (const toxic of ['noop_upstream', 'latency_downstream', 'slicer_upstream', 'limit_data_downstream']) {
+      expect(await counters(env, toxic), toxic).toEqual({ bytes: 0, connections: 0 });
+    }
+    socket.destroy();
+  });
+
+  test('closes count as acting on a connection: slow_close delays one, timeout causes one, limit_data cuts', async () => {
+    const env = await setup();
+    await addToxic(env, { type: 'slow_close', stream: 'upstream', attributes: { delay: 50 } });
+    await addToxic(env, { type: 'timeout', attributes: { timeout: 100 } });
+    const idle = await connect(env.port);
+    expect(await waitForCounter(env, 'timeout_downstream')).toEqual({ bytes: 0, connections: 1 });
+    idle.destroy();
+    expect(await waitForCounter(env, 'slow_close_upstream')).toEqual({ bytes: 0, connections: 1 });
+    await api(env.server, 'DELETE', '/proxies/p/toxics/timeout_downstream');
+    await addToxic(env, { type: 'limit_data', attributes: { bytes: 4 } });
+    const cut = await connect(env.port);
+    cut.write('0123456789');
+    expect(await waitForCounter(env, 'limit_data_downstream')).toEqual({ bytes: 6, connections: 1 });
+    cut.destroy();
   });
 
   test('without -proxy-metrics there is no /metrics route', async () => {

@@ -16,6 +16,7 @@ export const bandwidth = defineToxic<{ rate: number }>({
       const chunk = await stub.read();
       if (chunk === undefined) return;
       if (chunk === null) return stub.close();
+      stub.acted(chunk.data.length); // every byte is paced (or, at rate 0, held)
       debt = rate <= 0 ? 0 : debt + chunk.data.length / rate;
       // Large chunks go out in 100 ms slices; with rate 0 this loops forever emitting nothing,
       // exactly like Toxiproxy (data never passes until the toxic is removed).

@@ -18,6 +18,7 @@ export const latency = defineToxic<{ latency: number; jitter: number }>({
       let delay = attributes.latency;
       if (attributes.jitter > 0) delay += Math.floor(stub.random() * 2 * attributes.jitter) - attributes.jitter;
       const wait = delay - (performance.now() - chunk.timestamp);
+      if (wait > 0) stub.acted(chunk.data.length);
       // Interrupted mid-wait: forward at once without the delay, never drop data.
       const slept = await stub.sleep(wait);
       if (slept && wait > 0) chunk.timestamp += wait;

@@ -26,7 +26,10 @@ export const limitData = defineToxic<{ bytes: number }, LimitState>({
         state.transmitted += data.length;
         await stub.write({ data, timestamp: chunk.timestamp });
       }
-      if (attributes.bytes - state.transmitted <= 0) return stub.close();
+      if (attributes.bytes - state.transmitted <= 0) {
+        stub.acted(chunk.data.length - data.length); // what it cut, then the close
+        return stub.close();
+      }
     }
   },
 });

@@ -14,6 +14,7 @@ export const resetPeer = defineToxic<{ timeout: number }>({
   async pipe(attributes, stub) {
     const chunk = await stub.read();
     if (chunk === undefined) return;
+    stub.acted(chunk === null ? 0 : chunk.data.length); // discarded, then the reset
     // Deviation: Toxiproxy's wait cannot be interrupted; here an interrupt (removal,
     // update) during the wait resets at once instead of blocking the API call.
     await stub.sleep(attributes.timeout);

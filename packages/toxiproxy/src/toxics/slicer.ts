@@ -22,6 +22,7 @@ export const slicer = defineToxic<{ average_size: number; size_variation: number
       if (chunk === null) return stub.close();
       const bounds = [0];
       split(0, chunk.data.length, attributes.average_size, attributes.size_variation, () => stub.random(), bounds);
+      if (bounds.length > 2) stub.acted(chunk.data.length); // only a chunk it split
       for (let i = 1; i < bounds.length; i++) {
         await stub.write({ data: chunk.data.subarray(bounds[i - 1], bounds[i]), timestamp: chunk.timestamp });
         if (i + 1 < bounds.length && !(await stub.sleep(attributes.delay / 1000))) {

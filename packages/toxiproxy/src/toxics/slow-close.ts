@@ -11,6 +11,7 @@ export const slowClose = defineToxic<{ delay: number }>({
       const chunk = await stub.read();
       if (chunk === undefined) return;
       if (chunk === null) {
+        if (attributes.delay > 0) stub.acted(0); // the close it delays
         // Interrupted while waiting: close now rather than lose the end of stream.
         await stub.sleep(attributes.delay);
         return stub.close();

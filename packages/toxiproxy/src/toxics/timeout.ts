@@ -15,7 +15,12 @@ export const timeout = defineToxic<{ timeout: number }>({
     for (;;) {
       const chunk = attributes.timeout > 0 ? await stub.readWithin(attributes.timeout) : await stub.read();
       if (chunk === undefined) return;
-      if (chunk === null || chunk === false) return stub.close();
+      if (chunk === null) return stub.close();
+      if (chunk === false) {
+        stub.acted(0); // the connection it closed for want of data
+        return stub.close();
+      }
+      stub.acted(chunk.data.length); // dropped
     }
   },
 });

@@ -30,6 +30,12 @@ export interface ToxicStub<S = unknown> {
   readonly state: S;
   /** A number in [0, 1) from the server's (optionally seeded) generator. */
   random(): number;
+  /**
+   * Reports that the toxic acted on this link: `bytes` it delayed, throttled, dropped, split or
+   * cut (0 for a close it caused or delayed). Feeds the per-toxic counters in /metrics, so a
+   * toxic is only ever credited with what it really did; cheap enough to call per chunk.
+   */
+  acted(bytes: number): void;
 }
 
 /** Attribute values are Go integers in Toxiproxy; we keep that contract. */
