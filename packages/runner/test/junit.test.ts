@@ -93,3 +93,25 @@ describe('JUnit reports', () => {
     expect(xml.match(/<failure /g)).toHaveLength(2); // a failed (a test failed), b missing
   });
 });
+
+describe('JUnit test states', () => {
+  test('flaky and test.fails carry their faultline state; todo and not-run are skipped; all validate', () => {
+    const states: LayerResults = {
+      ...results,
+      tests: [
+        record({ id: 'p::s::flaky', fullName: 'flaky one', state: 'flaky', flaky: true, retryCount: 1 }),
+        record({ id: 'p::s::fails', fullName: 'known broken', state: 'expected-fail' }),
+        record({ id: 'p::s::todo', fullName: 'to do', state: 'todo', evidence: [] }),
+        record({ id: 'p::s::nr', fullName: 'no runtime', state: 'not-run', evidence: [], note: 'no container runtime' }),
+      ],
+      errors: [],
+    };
+    const xml = layerJUnit(matrix, [states]);
+    expect(xmllint(xml)).toBe('');
+    const testcase = (name: string) => xml.slice(xml.indexOf(`name="${name}"`)).split('</testcase>')[0]!;
+    expect(testcase('flaky one')).toContain('<property name="state" value="flaky"/>');
+    expect(testcase('known broken')).toContain('<property name="state" value="expected-fail"/>');
+    expect(testcase('to do')).toContain('<skipped');
+    expect(testcase('no runtime')).toContain('<skipped');
+  });
+});
