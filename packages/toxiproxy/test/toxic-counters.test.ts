@@ -4,7 +4,7 @@
 // or a close it caused or delayed; never as the noop a toxicity draw puts in its place),
 // counted as it acts, not when the connection ends.
 import { describe, expect, test } from 'vitest';
-import { api, connect, type Env, portOf, readBytes, sleep, startServer, startUpstream } from './helpers.ts';
+import { api, connect, type Env, portOf, readBytes, roundTrip, sleep, startServer, startUpstream } from './helpers.ts';
 
 interface Counters {
   bytes: number;
@@ -105,6 +105,20 @@ describe('per-toxic counters in /metrics', () => {
       socket.destroy();
     }
     expect(await counters(env, 'latency_downstream')).toEqual({ bytes: 0, connections: 0 });
+  });
+
+  test('toxicity 0.5: exactly the connections the draw delayed are counted, with their bytes', async () => {
+    const env = await setup();
+    await addToxic(env, { type: 'latency', toxicity: 0.5, attributes: { latency: 60 } });
+    let delayed = 0;
+    for (let i = 0; i < 16; i++) {
+      const socket = await connect(env.port);
+      if ((await roundTrip(socket, 'ping')) >= 55) delayed++;
+      socket.destroy();
+    }
+    expect(delayed, 'the draw spared some connections and hit others').toBeGreaterThan(0);
+    expect(delayed).toBeLessThan(16);
+    expect(await counters(env, 'latency_downstream')).toEqual({ bytes: 4 * delayed, connections: delayed });
   });
 
   test('a toxic added to a live connection counts only the bytes after it existed', async () => {
