@@ -102,7 +102,13 @@ describe('JUnit test states', () => {
         record({ id: 'p::s::flaky', fullName: 'flaky one', state: 'flaky', flaky: true, retryCount: 1 }),
         record({ id: 'p::s::fails', fullName: 'known broken', state: 'expected-fail' }),
         record({ id: 'p::s::todo', fullName: 'to do', state: 'todo', evidence: [] }),
-        record({ id: 'p::s::nr', fullName: 'no runtime', state: 'not-run', evidence: [], note: 'no container runtime' }),
+        record({
+          id: 'p::s::nr',
+          fullName: 'no runtime',
+          state: 'not-run',
+          evidence: [],
+          note: 'no container runtime',
+        }),
       ],
       errors: [],
     };
