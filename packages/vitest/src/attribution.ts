@@ -32,11 +32,18 @@ export function attributeLoopbackHttp<T extends object>(scope: AsyncLocalStorage
     else socket.once('connect', note);
   };
 
-  // node:http clients: the request is created in the caller's context; its socket comes later.
-  subscribe('http.client.request.start', (message) => {
+  // node:http clients: the request is created in the caller's context; it starts (socket
+  // assigned, possibly a reused keep-alive one) later, from wherever the agent frees a socket.
+  subscribe('http.client.request.created', (message) => {
     const owner = scope.getStore();
+    if (owner) byRequest.set((message as { request: ClientRequest }).request, owner);
+  });
+  subscribe('http.client.request.start', (message) => {
     const request = (message as { request: ClientRequest }).request;
-    if (owner) request.once('socket', (socket) => onSocket(socket as Socket, owner));
+    const owner = byRequest.get(request);
+    if (!owner) return;
+    if (request.socket) onSocket(request.socket, owner);
+    else request.once('socket', (socket) => onSocket(socket as Socket, owner));
   });
   // fetch (undici): the request is created in the caller's context, its headers sent later.
   subscribe('undici:request:create', (message) => {

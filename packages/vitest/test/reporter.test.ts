@@ -57,6 +57,9 @@ describe('FaultlineReporter test states and evidence', () => {
 
   test('evidence from a hook-started server lands on the concurrent test whose request fired it', () => {
     expect(details(record('fires the fault through the shared server'))).toEqual(['served a corrupt chunk']);
+    expect(details(record('fires the fault through the shared server with node:http'))).toEqual([
+      'reset a node:http read',
+    ]);
     expect(details(record('injects nothing and starts last'))).toEqual([]);
   });
 
