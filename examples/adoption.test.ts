@@ -205,8 +205,10 @@ async function cellsOf(dir: string): Promise<MatrixCell[]> {
   return report.cells;
 }
 
-describe('faultline from packed tarballs, outside this repository', () => {
-  test('examples/redis-jobs: validate, run and gate pass, every required cell covered', async () => {
+/** Copies examples/redis-jobs to the temp dir and installs it from the tarballs; once per run. */
+let installedExample: Promise<string> | undefined;
+function exampleProject(): Promise<string> {
+  installedExample ??= (async () => {
     const dir = join(work, 'redis-jobs');
     // Only the project's own files: no node_modules or reports from a run inside the repo.
     const skip = new Set(['node_modules', 'reports', '.faultline']);
@@ -221,13 +223,102 @@ describe('faultline from packed tarballs, outside this repository', () => {
       '@faultline/vitest',
     ]);
     await npmInstall('redis-jobs: npm install', dir);
-    const bin = join(dir, 'node_modules', '.bin', 'faultline');
-    expect(existsSync(bin), 'npm linked the faultline bin').toBe(true);
+    expect(existsSync(join(dir, 'node_modules', '.bin', 'faultline')), 'npm linked the faultline bin').toBe(true);
+    return dir;
+  })();
+  return installedExample;
+}
 
+/** The l3 backend is pinned so the runs do not depend on a container engine being around. */
+const EMBEDDED = { FAULTLINE_L3_BACKEND: 'embedded' };
+
+/**
+ * One protection of the example taken out (its source edited in the temp copy), the issue it
+ * protects, and the layers whose cells must turn red. `find` must match the example's source
+ * exactly: when the source changes, this list must follow, or the check fails loudly.
+ */
+interface Break {
+  name: string;
+  issue: string;
+  layers: string;
+  file: string;
+  edits: Array<[find: string, replace: string]>;
+}
+
+const BREAKS: Break[] = [
+  {
+    name: 'no per-command deadline',
+    issue: 'command-timeout',
+    layers: 'l1,l3',
+    file: 'src/redis.ts',
+    edits: [['call: () => Promise<T>): Promise<T> {', 'call: () => Promise<T>): Promise<T> {\n  ms = 600_000;']],
+  },
+  {
+    name: "ioredis' defaults (offline queue, 20 retries per command)",
+    issue: 'connection-reset',
+    layers: 'l3',
+    file: 'src/redis.ts',
+    edits: [
+      ['    enableOfflineQueue: false,\n', ''],
+      ['    maxRetriesPerRequest: 0,\n', ''],
+    ],
+  },
+  {
+    name: 'waits for Redis before it listens',
+    issue: 'redis-outage',
+    layers: 'l2',
+    file: 'src/service.ts',
+    edits: [
+      [
+        '  listen(): Promise<string> {\n',
+        "  async listen(): Promise<string> {\n    await new Promise((ready) => this.redis.once('ready', ready));\n",
+      ],
+    ],
+  },
+  {
+    name: 'a claim pops the job (BRPOP) instead of moving it',
+    issue: 'claim-durability',
+    layers: 'l1,l2',
+    file: 'src/store.ts',
+    edits: [
+      [
+        "blocking.blmove(queue, processing, 'RIGHT', 'LEFT', waitMs / 1_000)",
+        'blocking.brpop(queue, waitMs / 1_000).then((popped) => popped?.[1] ?? null)',
+      ],
+    ],
+  },
+  {
+    name: 'no signal handler',
+    issue: 'sig-term',
+    layers: 'l2',
+    file: 'src/main.ts',
+    edits: [["process.on('SIGTERM', onSignal);\nprocess.on('SIGINT', onSignal);\n", '']],
+  },
+];
+
+async function withBreak<T>(dir: string, broken: Break, body: () => Promise<T>): Promise<T> {
+  const file = join(dir, broken.file);
+  const original = await readFile(file, 'utf8');
+  let edited = original;
+  for (const [find, replace] of broken.edits) {
+    expect(edited.includes(find), `${broken.name}: ${broken.file} no longer contains ${JSON.stringify(find)}`).toBe(
+      true,
+    );
+    edited = edited.replace(find, replace);
+  }
+  await writeFile(file, edited);
+  try {
+    return await body();
+  } finally {
+    await writeFile(file, original);
+  }
+}
+
+describe('faultline from packed tarballs, outside this repository', () => {
+  test('examples/redis-jobs: validate, run and gate pass, every required cell covered', async () => {
+    const dir = await exampleProject();
     await ok('redis-jobs: faultline validate', 'npx', ['--no', 'faultline', 'validate'], dir, MINUTE);
-    // The backend is pinned so the run does not depend on a container engine being around.
-    const l3 = plainEnv({ FAULTLINE_L3_BACKEND: 'embedded' });
-    const ran = await run('npx', ['--no', 'faultline', 'run'], dir, 10 * MINUTE, l3);
+    const ran = await run('npx', ['--no', 'faultline', 'run'], dir, 10 * MINUTE, plainEnv(EMBEDDED));
     timings.push(['redis-jobs: faultline run', ran.ms]);
     expect(ran.code, `faultline run exited ${ran.code ?? ran.signal}\n${ran.output}\n${failuresIn(dir)}`).toBe(0);
     await ok('redis-jobs: faultline gate', 'npx', ['--no', 'faultline', 'gate'], dir, MINUTE);
@@ -240,6 +331,27 @@ describe('faultline from packed tarballs, outside this repository', () => {
       expect(cell.evidence.length, `${cell.issue}×${cell.layer} has no evidence`).toBeGreaterThan(0);
     }
     expect(new Set(required.map((cell) => cell.layer))).toEqual(new Set(['l1', 'l2', 'l3']));
+  });
+
+  test('examples/redis-jobs: the cells of an issue turn red when its protection is taken out', async () => {
+    const dir = await exampleProject();
+    for (const broken of BREAKS) {
+      await withBreak(dir, broken, async () => {
+        const args = ['--no', 'faultline', 'run', '--layer', broken.layers, '--issue', broken.issue];
+        const ran = await run('npx', args, dir, 5 * MINUTE, plainEnv(EMBEDDED));
+        timings.push([`honesty: ${broken.issue}`, ran.ms]);
+        expect(ran.code, `${broken.name}: the run must fail\n${ran.output}`).toBe(1);
+        const gate = await run('npx', ['--no', 'faultline', 'gate', '--layer', broken.layers], dir, MINUTE);
+        expect(gate.code, `${broken.name}: the gate must fail\n${gate.output}`).toBe(1);
+      });
+      const layers = broken.layers.split(',');
+      const cells = (await cellsOf(dir)).filter((cell) => cell.issue === broken.issue && layers.includes(cell.layer));
+      const states = cells.map((cell) => `${cell.layer}: ${cell.state}${cell.reason ? ` (${cell.reason})` : ''}`);
+      expect(
+        cells.map((cell) => `${cell.layer}: ${cell.state}`),
+        `${broken.name} (${broken.issue}): ${states.join(', ')}`,
+      ).toEqual(layers.map((layer) => `${layer}: failed`));
+    }
   });
 
   test('a new project: npm init, install, faultline init, faultline run --gate passes', async () => {
