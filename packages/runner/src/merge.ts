@@ -35,6 +35,33 @@ function mergeProjects(projects: ProjectRun[]): ProjectRun[] {
   return [...byName.values()];
 }
 
+/** The shards one file holds: its own, or those of an earlier partial merge; undefined for a whole layer. */
+function shardsOf(r: LayerResults): { count: number; ran: number[] } | undefined {
+  return r.shard ? { count: r.shard.count, ran: [r.shard.index] } : r.run.shards;
+}
+
+/** Shard counts that disagree, and shards that no file holds (none when a file holds the whole layer). */
+function shardProblems(layer: string, runs: readonly LayerResults[]): MergeProblem[] {
+  const held = runs.map(shardsOf);
+  if (held.some((h) => h === undefined) && held.some((h) => h !== undefined)) {
+    return [
+      { layer, message: `files of ${layer} mix a whole-layer run with shards: merge one run's files`, refuse: true },
+    ];
+  }
+  const problems: MergeProblem[] = [];
+  const counts = new Set(held.flatMap((h) => (h ? [h.count] : [])));
+  if (counts.size > 1) {
+    problems.push({ layer, message: `shards of ${layer} disagree on the shard count (${[...counts].join(', ')})` });
+  }
+  for (const count of counts) {
+    const have = new Set(held.flatMap((h) => (h?.count === count ? h.ran : [])));
+    for (let i = 1; i <= count; i++) {
+      if (!have.has(i)) problems.push({ layer, message: `shard ${i}/${count} of ${layer} is missing` });
+    }
+  }
+  return problems;
+}
+
 /** The shards a merge holds when some did not run (`merge --allow-partial`); undefined when complete. */
 function heldShards(runs: readonly LayerResults[]): { count: number; ran: number[] } | undefined {
   if (runs.some((r) => !r.shard && !r.run.shards)) return undefined;
@@ -102,16 +129,7 @@ export function mergeResults(inputs: readonly LayerResults[]): MergeOutcome {
   const merged: LayerResults[] = [];
   const problems: MergeProblem[] = [];
   for (const [layer, runs] of byLayer) {
-    const counts = new Set(runs.filter((r) => r.shard).map((r) => r.shard!.count));
-    if (counts.size > 1) {
-      problems.push({ layer, message: `shards of ${layer} disagree on the shard count (${[...counts].join(', ')})` });
-    }
-    for (const count of counts) {
-      const have = new Set(runs.filter((r) => r.shard?.count === count).map((r) => r.shard!.index));
-      for (let i = 1; i <= count; i++) {
-        if (!have.has(i)) problems.push({ layer, message: `shard ${i}/${count} of ${layer} is missing` });
-      }
-    }
+    problems.push(...shardProblems(layer, runs));
     const seeds = [...new Set(runs.map((r) => r.run.seed))];
     if (seeds.length > 1) {
       problems.push({

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerResults } from '@faultline/matrix';
 import { describe, expect, test } from 'vitest';
+import { mergeResults } from '../src/index.ts';
 import { demo, faultline, readJson } from './helpers.ts';
 
 const matrix = join(demo, 'matrix.yaml');
@@ -45,5 +46,43 @@ describe('sharded runs and merge', () => {
     expect(refused.err).toContain('shard 2/2 of l2 is missing');
     const partial = await faultline(['merge', '--matrix', matrix, '--from', join(a.dir, 'results'), '--allow-partial']);
     expect(partial.code).toBe(0);
+  });
+});
+
+describe('mergeResults: shards and ids (issue 21)', () => {
+  const base = (over: Partial<LayerResults>): LayerResults => ({
+    schema: 'faultline/results@1',
+    layer: 'l2',
+    run: {
+      seed: 1,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      endedAt: '2026-01-01T00:00:01.000Z',
+      durationMs: 1000,
+      capabilities: {},
+      versions: {},
+      runId: 'r1',
+      matrixDigest: 'sha256:x',
+    },
+    projects: [],
+    tests: [],
+    errors: [],
+    ...over,
+  });
+
+  test('a partial merge merged again with its missing shard is complete', () => {
+    const first = mergeResults([base({ shard: { index: 1, count: 2 } })]).merged[0]!;
+    expect(first.run.shards).toEqual({ count: 2, ran: [1] });
+    const again = mergeResults([first, base({ shard: { index: 2, count: 2 } })]);
+    expect(again.problems).toEqual([]);
+    expect(again.merged[0]!.run.shards).toBeUndefined();
+  });
+
+  test('files of different runs are refused, even with --allow-partial', () => {
+    const other = base({ shard: { index: 2, count: 2 } });
+    other.run = { ...other.run, runId: 'r2' };
+    const { problems } = mergeResults([base({ shard: { index: 1, count: 2 } }), other]);
+    expect(problems).toContainEqual(
+      expect.objectContaining({ refuse: true, message: expect.stringContaining('mix runs') }),
+    );
   });
 });
