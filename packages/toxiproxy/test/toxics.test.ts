@@ -419,6 +419,7 @@ test('the exported ToxicStub type describes what a toxic sees', () => {
     'interrupted',
     'state',
     'random',
+    'acted',
   ];
-  expect(keys).toHaveLength(8);
+  expect(keys).toHaveLength(9);
 });
