@@ -21,7 +21,7 @@ interface Step {
 interface Workflow {
   env?: Record<string, string>;
   concurrency?: { group: string; 'cancel-in-progress': string | boolean };
-  jobs: Record<string, { if?: string; needs?: string | string[]; steps: Step[] }>;
+  jobs: Record<string, { if?: string; env?: Record<string, string>; needs?: string | string[]; steps: Step[] }>;
 }
 
 describe('.github/workflows/resilience.yml', () => {
@@ -96,7 +96,9 @@ describe('.github/workflows/resilience.yml', () => {
   });
 
   test('every layer job shares one run id; a missing shard still gives a report that names it', () => {
-    expect(wf.env?.FAULTLINE_RUN_ID).toBe('${{ github.run_id }}');
+    for (const job of ['l1', 'l2', 'l3']) expect(wf.jobs[job]!.env?.FAULTLINE_RUN_ID).toBe('${{ github.run_id }}');
+    // Not workflow-wide: the project's own tests must not share one run id.
+    expect(wf.env?.FAULTLINE_RUN_ID).toBeUndefined();
     const gate = wf.jobs.gate!.steps;
     const merge = gate.find((s) => s.run?.includes('faultline merge'))!;
     expect(merge.run).toContain('--allow-partial');
