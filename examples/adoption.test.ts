@@ -15,6 +15,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { packPublicPackages, publicPackages } from '../test/pack.ts';
 
 const REPO = join(import.meta.dirname, '..');
 const EXAMPLE = join(import.meta.dirname, 'redis-jobs');
@@ -97,18 +98,8 @@ async function ok(label: string, command: string, args: string[], cwd: string, t
   return ran;
 }
 
-/** The public packages of the workspace (a private one, the reference system, is not shipped). */
-function publicPackages(): string[] {
-  return readdirSync(join(REPO, 'packages'))
-    .map((dir) => join(REPO, 'packages', dir, 'package.json'))
-    .filter((file) => existsSync(file))
-    .map((file) => JSON.parse(readFileSync(file, 'utf8')) as { name: string; private?: boolean })
-    .filter((pkg) => !pkg.private)
-    .map((pkg) => pkg.name)
-    .sort();
-}
-
 let work = '';
+let packDir = '';
 /** Package name → absolute path of its packed tarball. */
 let tarballs = new Map<string, string>();
 
@@ -118,32 +109,21 @@ beforeAll(async () => {
     scripts?: Record<string, string>;
   };
   if (rootPkg.scripts?.build) await ok('npm run build', 'npm', ['run', 'build'], REPO, 5 * MINUTE);
-  const packs = join(work, 'tarballs');
-  await mkdir(packs);
+  // The same packing the package checks use (test/pack.ts): one `npm pack` of every public package.
   const names = publicPackages();
   expect(names.length).toBeGreaterThanOrEqual(8);
-  const workspaces = names.map((name) => `--workspace=${name}`);
-  await ok(
-    'npm pack (all public packages)',
-    'npm',
-    ['pack', ...workspaces, '--pack-destination', packs],
-    REPO,
-    5 * MINUTE,
-  );
-  const packed = readdirSync(packs).filter((file) => file.endsWith('.tgz'));
-  // npm names the tarball of @faultline/cli faultline-cli-0.1.0.tgz.
-  tarballs = new Map(
-    names.map((name) => [
-      name,
-      join(packs, packed.find((f) => f.startsWith(`${name.slice(1).replace('/', '-')}-`)) ?? ''),
-    ]),
-  );
-  expect([...tarballs.values()].filter((file) => existsSync(file) && file.endsWith('.tgz'))).toHaveLength(names.length);
+  const started = performance.now();
+  const { dir, packed } = packPublicPackages(names);
+  timings.push(['npm pack (all public packages)', Math.round(performance.now() - started)]);
+  packDir = dir;
+  tarballs = new Map([...packed].map(([name, p]) => [name, p.tarball]));
+  expect([...tarballs.values()].filter((file) => existsSync(file))).toHaveLength(names.length);
 });
 
 afterAll(async () => {
   console.log(`[adoption] timings: ${timings.map(([label, ms]) => `${label} ${(ms / 1000).toFixed(1)} s`).join('; ')}`);
   if (work) await rm(work, { recursive: true, force: true });
+  if (packDir) await rm(packDir, { recursive: true, force: true });
 });
 
 interface Manifest {

@@ -157,7 +157,8 @@ permissions:
 
 concurrency:
   group: resilience-\${{ github.ref }}
-  cancel-in-progress: true
+  # Superseded pushes to a branch or PR are cancelled; every run on main completes.
+  cancel-in-progress: \${{ github.ref != 'refs/heads/main' }}
 
 env:
   CI: true
@@ -176,9 +177,9 @@ ${nodeVersion}
       - run: npm ci
       # Runs every layer, then gates: exit 0 gate passed, 1 gate failed, 2 configuration error.
       - run: npx faultline run --gate
-      - if: \${{ always() }}
+      - if: \${{ !cancelled() }}
         run: if [ -f reports/matrix.md ]; then cat reports/matrix.md >> "$GITHUB_STEP_SUMMARY"; fi
-      - if: \${{ always() }}
+      - if: \${{ !cancelled() }}
         uses: actions/upload-artifact@v4
         with:
           name: faultline-reports
@@ -186,6 +187,8 @@ ${nodeVersion}
             reports/
             .faultline/results/
           if-no-files-found: ignore
+          # upload-artifact >= 4.4 leaves out hidden paths (.faultline/) unless asked.
+          include-hidden-files: true
 `;
 }
 

@@ -142,8 +142,12 @@ describe('faultline init', () => {
       'node-version-file': '.nvmrc',
     });
     const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
-    expect(upload.if).toBe('${{ always() }}');
+    // Reports even when the gate failed, but not for a cancelled run; hidden .faultline/ included.
+    expect(upload.if).toBe('${{ !cancelled() }}');
     expect(String(upload.with?.path)).toContain('reports/');
+    expect(upload.with?.['include-hidden-files']).toBe(true);
+    expect(text).not.toContain('always()');
+    expect(text).toContain("cancel-in-progress: ${{ github.ref != 'refs/heads/main' }}");
   });
 
   test('--dry-run prints the plan and writes nothing', async () => {
