@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CellState, LayerResults } from '@faultline/matrix';
+import { type CellState, cellStates, type LayerResults } from '@faultline/matrix';
 import { HTML_SCRIPT } from './html-script.ts';
 import { HTML_STYLE } from './html-style.ts';
 import type { MatrixReport } from './json.ts';
@@ -9,17 +9,6 @@ export interface MatrixHtmlDetails {
   errors: Record<string, readonly string[]>;
 }
 
-const STATES: readonly CellState[] = [
-  'covered',
-  'failed',
-  'flaky',
-  'vacuous',
-  'skipped',
-  'not-run',
-  'missing',
-  'planned',
-  'not-required',
-];
 const STATE_LABEL: Record<CellState, string> = {
   covered: 'covered',
   failed: 'failed',
@@ -96,7 +85,7 @@ function header(report: MatrixReport): string {
 }
 
 function legend(report: MatrixReport): string {
-  const chips = STATES.map(
+  const chips = cellStates.map(
     (s) =>
       `<button type="button" class="chip" data-state="${s}" aria-pressed="false" title="show only issues with a ${STATE_LABEL[s]} cell"><span class="sw s-${s}"></span>${STATE_LABEL[s]} <b>${report.counts[s] ?? 0}</b></button>`,
   );
