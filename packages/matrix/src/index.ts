@@ -1,3 +1,5 @@
+export type { CellAttempts, CellQuarantine } from './attempts.ts';
+export { replayCommand } from './attempts.ts';
 export type { LayerGap } from './completeness.ts';
 export { gapMessage, gapReason, layerGaps } from './completeness.ts';
 export type { Cell, CellState, CellTest, Coverage, EmptyProject, UnknownTag } from './coverage.ts';
@@ -24,11 +26,24 @@ export type {
   LayerResults,
   ProjectRun,
   RunMeta,
+  TestAttempt,
   TestError,
   TestRecord,
   TestState,
   UnattributedEvidence,
 } from './results.ts';
 export { RESULTS_SCHEMA, testOutcome, testStates } from './results.ts';
-export type { Backend, Issue, Layer, LayerKind, Matrix, MatrixInput, Policy, Requirement, Severity } from './schema.ts';
+export type {
+  Backend,
+  Issue,
+  Layer,
+  LayerKind,
+  Matrix,
+  MatrixInput,
+  Policy,
+  Quarantine,
+  Requirement,
+  Severity,
+} from './schema.ts';
 export { backends, durationMs, layerKind, layerKinds, matrixJsonSchema, matrixSchema, severities } from './schema.ts';
+export { didYouMean, nearestName } from './suggest.ts';

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { requiredLayers } from './policy.ts';
 import { MatrixError, type Problem } from './problem.ts';
 import { type Matrix, matrixSchema } from './schema.ts';
+import { didYouMean } from './suggest.ts';
 
 /** Larger inputs are refused before parsing: a matrix is hand-written text, not data. */
 const MAX_BYTES = 4 * 1024 * 1024;
@@ -213,14 +214,19 @@ function checkSemantics(matrix: Matrix, locate: Locate, at: At): Problem[] {
       report(['issues', i, 'id'], `duplicate issue id "${issue.id}" (first used by issues[${first}])`);
     } else firstIndex.set(issue.id, i);
     issue.layers?.forEach((layer, j) => {
-      if (!layerIds.includes(layer)) report(['issues', i, 'layers', j], `unknown layer "${layer}" (${known})`);
+      if (!layerIds.includes(layer)) {
+        report(['issues', i, 'layers', j], `unknown layer "${layer}"${didYouMean(layer, layerIds)} (${known})`);
+      }
     });
   });
 
   matrix.policy.require.forEach((rule, i) => {
     rule.layers.forEach((layer, j) => {
       if (!layerIds.includes(layer)) {
-        report(['policy', 'require', i, 'layers', j], `unknown layer "${layer}" (${known})`);
+        report(
+          ['policy', 'require', i, 'layers', j],
+          `unknown layer "${layer}"${didYouMean(layer, layerIds)} (${known})`,
+        );
       }
     });
   });

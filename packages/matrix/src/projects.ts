@@ -5,6 +5,7 @@ import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, matchesGlob, posix, relative, resolve } from 'node:path';
 import type { LoadedMatrix } from './loader.ts';
 import type { Problem } from './problem.ts';
+import { didYouMean } from './suggest.ts';
 
 /** The config files vitest looks for in a project directory, in its order. */
 export const VITEST_CONFIGS = [
@@ -254,7 +255,7 @@ function resolveName(entry: string, named: NamedProjects, workspaceRoot: string)
       : 'the workspace has none';
     return {
       problem:
-        `project "${entry}" is not a project of this workspace (no package.json in the package manager ` +
+        `project "${entry}" is not a project of this workspace${didYouMean(entry, names)} (no package.json in the package manager ` +
         `workspaces, nor a project.json, has that name; ${known}). To name a directory, write a path: ./test/l1`,
     };
   }

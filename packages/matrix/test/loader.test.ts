@@ -166,6 +166,25 @@ describe('loadMatrix', () => {
     expect(m.issues[1]?.layers).toEqual(['l1', 'l2']);
   });
 
+  test('an unknown layer with a close known id suggests it', () => {
+    const text = [
+      'version: 1',
+      'system: s',
+      'layers:',
+      '  mocks: { title: M, projects: [./t] }',
+      '  crash: { title: C, projects: [./c] }',
+      'policy:',
+      '  require: [{ layers: [mokcs] }]',
+      'issues:',
+      '  - { id: a, title: A, severity: low, layers: [crsh] }',
+      '',
+    ].join('\n');
+    expect(problemsOf(() => parseMatrix(text, 'm.yaml')).map((p) => `${p.line}: ${p.message}`)).toEqual([
+      '9: unknown layer "crsh" (did you mean `crash`?) (known layers: mocks, crash)',
+      '7: unknown layer "mokcs" (did you mean `mocks`?) (known layers: mocks, crash)',
+    ]);
+  });
+
   test('a second document is refused', () => {
     const text = readFileSync(fixture('good.yaml'), 'utf8');
     const problems = problemsOf(() => parseMatrix(`${text}---\nversion: 1\n`, 'two.yaml'));

@@ -139,6 +139,19 @@ describe('resolveLayerProjects', () => {
     ]);
   });
 
+  test('a mistyped project name suggests the nearest project of the workspace', () => {
+    const root = tree({
+      'package.json': { name: 'mono', workspaces: ['suites/*'] },
+      'matrix.yaml': matrix({ l1: ['suite-lone'] }),
+      'suites/a/package.json': { name: 'suite-l1' },
+      'suites/a/vitest.config.ts': config,
+    });
+    const { problems } = resolveLayerProjects(loadMatrix(join(root, 'matrix.yaml')), { workspaceRoot: root });
+    expect(problems.map((p) => p.message)).toEqual([
+      'layer "l1": project "suite-lone" is not a project of this workspace (did you mean `suite-l1`?) (no package.json in the package manager workspaces, nor a project.json, has that name; projects: suite-l1). To name a directory, write a path: ./test/l1',
+    ]);
+  });
+
   test('only the asked layers are resolved; a matrix of paths never walks the tree', () => {
     const root = tree({
       'package.json': { name: 'app' },
