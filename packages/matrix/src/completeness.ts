@@ -7,6 +7,8 @@ export interface LayerGap {
   missingShards: string[];
   /** The only issue whose tests ran (`faultline run --issue`). */
   issueFilter?: string;
+  /** No results file at all: the layer did not run. */
+  noResults?: boolean;
 }
 
 /** The shards of one count that a set of files holds; `undefined` when a file holds the whole layer. */
@@ -32,12 +34,15 @@ function missingShards(runs: readonly LayerResults[]): string[] {
   return missing;
 }
 
-/** The layers (among `layers`) whose results are partial, and why. A layer with no results is not a gap here. */
+/** The layers (among `layers`) whose results are partial, and why; a layer with no results is the largest gap. */
 export function layerGaps(results: readonly LayerResults[], layers: readonly string[]): LayerGap[] {
   const gaps: LayerGap[] = [];
   for (const layer of layers) {
     const runs = results.filter((r) => r.layer === layer);
-    if (runs.length === 0) continue;
+    if (runs.length === 0) {
+      gaps.push({ layer, missingShards: [], noResults: true });
+      continue;
+    }
     const missing = missingShards(runs);
     const issueFilter = runs.find((r) => r.run.issueFilter)?.run.issueFilter;
     if (missing.length || issueFilter)
@@ -49,12 +54,16 @@ export function layerGaps(results: readonly LayerResults[], layers: readonly str
 /** What a partial layer means for one issue's cell: the reason it did not (wholly) run, if any. */
 export function gapReason(gap: LayerGap | undefined, issue: string): string | undefined {
   if (!gap) return undefined;
+  if (gap.noResults) return `layer ${gap.layer} has no results (did not run)`;
   if (gap.issueFilter && gap.issueFilter !== issue) return `filtered out by --issue ${gap.issueFilter}`;
   return gap.missingShards.length ? gap.missingShards.join('; ') : undefined;
 }
 
 /** One line for the gate: why the layer's results are partial. */
 export function gapMessage(gap: LayerGap): string {
+  if (gap.noResults) {
+    return `layer ${gap.layer} has no results (did not run): run it (faultline run --layer ${gap.layer}) or gate only the layers that ran (--layer)`;
+  }
   const why = [...gap.missingShards, ...(gap.issueFilter ? [`only the tests of --issue ${gap.issueFilter} ran`] : [])];
   return `layer ${gap.layer} is partial (${why.join('; ')}): a partial run never passes the gate; run the whole layer`;
 }

@@ -1,4 +1,5 @@
 import { actedOn, type FaultEvidence } from '@faultline/evidence';
+import { attemptsState, type CellAttempts, type CellQuarantine, cellAttempts, cellQuarantine } from './attempts.ts';
 import { gapReason, type LayerGap, layerGaps } from './completeness.ts';
 import { requiredLayers } from './policy.ts';
 import type { FileError, LayerResults, TestRecord, TestState, UnattributedEvidence } from './results.ts';
@@ -39,6 +40,10 @@ export interface Cell {
   tests: CellTest[];
   evidence: FaultEvidence[];
   reason?: string;
+  /** Under `run --repeat N`: the attempts the cell passed, and the seeds that failed with their replay commands. */
+  attempts?: CellAttempts;
+  /** The issue's quarantine (required cells only): shown in every report; only warns until it expires. */
+  quarantine?: CellQuarantine;
 }
 
 export interface UnknownTag {
@@ -179,7 +184,7 @@ function idleNote(passed: readonly TestRecord[]): string {
 export function computeCoverage(
   matrix: Matrix,
   results: readonly LayerResults[],
-  options: { layers?: readonly string[] } = {},
+  options: { layers?: readonly string[]; now?: Date } = {},
 ): Coverage {
   const layers = Object.keys(matrix.layers).filter((l) => !options.layers || options.layers.includes(l));
   const issueIds = new Set(matrix.issues.map((i) => i.id));
@@ -247,7 +252,7 @@ export function computeCoverage(
         state = stateOf(issue, isRequired, tests);
       } else if (runs.length === 0) {
         state = isRequired
-          ? { state: 'not-run', reason: `no results for layer ${layer} (run \`faultline run --layer ${layer}\`)` }
+          ? { state: 'not-run', reason: `layer ${layer} has no results (did not run)` }
           : { state: 'not-required' };
       } else if (notRun && tests.length === 0) {
         state = isRequired ? { state: 'not-run', reason: notRun } : { state: 'not-required' };
@@ -262,6 +267,10 @@ export function computeCoverage(
             issue.id,
           ),
         );
+      const attempts = cellAttempts(layer, issue.id, tests);
+      const byAttempts = attempts && attemptsState(attempts);
+      if (byAttempts && ['covered', 'failed', 'flaky', 'vacuous'].includes(state.state)) state = byAttempts;
+      const quarantine = isRequired ? cellQuarantine(issue, options.now ?? new Date()) : undefined;
       const evidence = tests.flatMap((t) => t.evidence).slice(0, EVIDENCE_PER_CELL);
       cells.push({
         issue: issue.id,
@@ -270,6 +279,8 @@ export function computeCoverage(
         ...state,
         tests: tests.map(cellTest),
         evidence,
+        ...(attempts ? { attempts } : {}),
+        ...(quarantine ? { quarantine } : {}),
       });
     }
   }

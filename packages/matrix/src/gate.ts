@@ -14,7 +14,9 @@ export type GateReasonCode =
   | 'unknown-tag'
   | 'empty-project'
   | 'file-error'
-  | 'partial';
+  | 'partial'
+  | 'quarantined'
+  | 'quarantine-expired';
 
 export interface GateReason {
   code: GateReasonCode;
@@ -40,11 +42,56 @@ function unattributedReason(u: Coverage['unattributed'][number]): GateReason {
   };
 }
 
+type CellOf = Coverage['cells'][number];
+
+/**
+ * A quarantined cell (issue `quarantine`) never passes silently: until its date what would fail only
+ * warns, marked with the quarantine, and a cell that passes says the quarantine can go; after it, the
+ * quarantine itself fails the gate.
+ */
+function applyQuarantine(cell: CellOf, own: Verdict, failures: GateReason[], warnings: GateReason[]): void {
+  const q = cell.quarantine;
+  if (!q) {
+    failures.push(...own.failures);
+    warnings.push(...own.warnings);
+    return;
+  }
+  const where = { issue: cell.issue, layer: cell.layer };
+  const label = `${cell.issue} × ${cell.layer}`;
+  if (q.expired) {
+    failures.push(...own.failures, {
+      code: 'quarantine-expired',
+      message: `${label}: quarantine expired on ${q.until} (${q.reason}): fix the cell or extend \`quarantine.until\``,
+      ...where,
+    });
+    warnings.push(...own.warnings);
+    return;
+  }
+  const note = `(quarantined until ${q.until}: ${q.reason})`;
+  warnings.push(...own.failures.map((f) => ({ ...f, code: 'quarantined' as const, message: `${f.message} ${note}` })));
+  warnings.push(...own.warnings);
+  if (own.failures.length === 0) {
+    warnings.push({ code: 'quarantined', message: `${label} is ${cell.state} ${note}: lift the quarantine`, ...where });
+  }
+}
+
 /** Applies the matrix policy to coverage: every reason the gate fails, and what only warns. */
 export function gate(coverage: Coverage, policy: Policy): Verdict {
   const failures: GateReason[] = [];
   const warnings: GateReason[] = [];
   for (const cell of coverage.cells) {
+    const own = cellVerdict(cell, policy);
+    applyQuarantine(cell, { passed: own.failures.length === 0, ...own }, failures, warnings);
+  }
+  coverageVerdict(coverage, failures, warnings);
+  return { passed: failures.length === 0, failures, warnings };
+}
+
+/** What one cell adds to the verdict under the policy. */
+function cellVerdict(cell: CellOf, policy: Policy): { failures: GateReason[]; warnings: GateReason[] } {
+  const failures: GateReason[] = [];
+  const warnings: GateReason[] = [];
+  {
     const where = { issue: cell.issue, layer: cell.layer };
     const label = `${cell.issue} × ${cell.layer}`;
     const why = cell.reason ? `: ${cell.reason}` : '';
@@ -87,6 +134,11 @@ export function gate(coverage: Coverage, policy: Policy): Verdict {
         break;
     }
   }
+  return { failures, warnings };
+}
+
+/** What the coverage as a whole adds: unknown tags, unattributed evidence, empty projects, file errors, gaps. */
+function coverageVerdict(coverage: Coverage, failures: GateReason[], warnings: GateReason[]): void {
   for (const u of coverage.unknownTags) {
     failures.push({
       code: 'unknown-tag',
@@ -106,5 +158,4 @@ export function gate(coverage: Coverage, policy: Policy): Verdict {
     failures.push({ code: 'file-error', layer: e.layer, message: `${e.file}: ${e.kind}: ${e.message}` });
   }
   for (const g of coverage.gaps) failures.push({ code: 'partial', layer: g.layer, message: gapMessage(g) });
-  return { passed: failures.length === 0, failures, warnings };
 }

@@ -4,6 +4,7 @@ export type { LayerGap } from './completeness.ts';
 export { gapMessage, gapReason, layerGaps } from './completeness.ts';
 export type { Cell, CellState, CellTest, Coverage, EmptyProject, UnknownTag } from './coverage.ts';
 export { cellStates, computeCoverage } from './coverage.ts';
+export { cut, errorExcerpt, firstLine, plural } from './failures.ts';
 export type { GateReason, GateReasonCode, Verdict } from './gate.ts';
 export { gate } from './gate.ts';
 export type { LoadedMatrix } from './loader.ts';

@@ -29,6 +29,21 @@ export interface UnattributedEvidence {
 export interface TestError {
   message: string;
   stack?: string;
+  /** The expected/received diff of an assertion, when the assertion library gave one. */
+  diff?: string;
+}
+
+/**
+ * One attempt of a test under `faultline run --repeat N`: its seed (the attempt's `FAULTLINE_SEED`) and
+ * how it ended. The test record itself is the merge of all attempts (see `TestRecord.attempts`).
+ */
+export interface TestAttempt {
+  attempt: number;
+  seed: number;
+  state: TestState;
+  durationMs: number;
+  evidence: number;
+  errors: TestError[];
 }
 
 /** One test as run, with what it proved. */
@@ -56,6 +71,11 @@ export interface TestRecord {
   output?: string;
   /** Why a skipped test was skipped (`ctx.skip(note)`), e.g. "no container runtime". */
   note?: string;
+  /**
+   * Under `--repeat N`: every attempt, in order. The record's state is `passed` or `failed` when all
+   * attempts agree, `flaky` when some passed and some failed; its evidence is a passing attempt's.
+   */
+  attempts?: TestAttempt[];
 }
 
 /** A test file that failed as a whole: did not load, was killed at the layer timeout, crashed. */
@@ -64,6 +84,8 @@ export interface FileError {
   file: string;
   kind: 'load' | 'timeout' | 'crash' | 'unhandled';
   message: string;
+  /** The line the error points at in the file, when known (e.g. the test with an unknown tag). */
+  line?: number;
 }
 
 export interface ProjectRun {
@@ -97,6 +119,8 @@ export interface RunMeta {
   runId?: string;
   /** `sha256:<hex>` of the matrix file the run used; results are only gated against that matrix. */
   matrixDigest?: string;
+  /** `run --repeat N`: the attempts' seeds, in order (attempt 1's is the run's seed). */
+  repeat?: { count: number; seeds: number[] };
   /** A merge of shards (`merge --allow-partial`): the shard count and the shards that did run. */
   shards?: { count: number; ran: number[] };
 }

@@ -62,6 +62,12 @@ export const policySchema = z.strictObject({
     .enum(['fail', 'warn'])
     .default('fail')
     .describe('A passing test that recorded no fault evidence: fail the gate, or only warn.'),
+  vacuousTests: z
+    .enum(['warn', 'fail', 'allow'])
+    .default('warn')
+    .describe(
+      'A passing test that claims an issue and recorded no fault, in a cell other tests cover: warn, fail the gate, or allow (say nothing).',
+    ),
   planned: z
     .enum(['allow', 'fail'])
     .default('allow')
@@ -78,6 +84,26 @@ export const policySchema = z.strictObject({
     .describe('A required cell whose tests passed only after a retry: never covered; fail the gate, or only warn.'),
 });
 
+/** A calendar date `YYYY-MM-DD` that exists (2027-02-31 does not). */
+const isoDate = z.string().refine((text) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(text);
+}, 'a date is a real calendar day written YYYY-MM-DD, e.g. 2027-01-31');
+
+export const quarantineSchema = z
+  .strictObject({
+    until: isoDate.describe('The last day the quarantine holds (UTC); after it the gate fails.'),
+    reason: z
+      .string()
+      .min(1, 'a quarantine needs a reason (a ticket, who owns the fix)')
+      .describe('Why, and who fixes it.'),
+  })
+  .describe(
+    "The issue's cells are known broken or flaky: shown as quarantined in every report and only warn the gate until the date; an expired quarantine fails the gate.",
+  );
+
 export const issueSchema = z.strictObject({
   id: issueId.describe('Stable id, used as the vitest tag that links tests to this issue.'),
   ref: z.union([z.string(), z.number()]).optional().describe('The team\'s own numbering, e.g. "2.1".'),
@@ -87,13 +113,21 @@ export const issueSchema = z.strictObject({
   status: z.enum(['active', 'planned']).default('active'),
   layers: z.array(layerId).optional().describe('Layers this issue must be covered in, in addition to the policy.'),
   notes: z.string().optional(),
+  quarantine: quarantineSchema.optional(),
 });
 
 export const matrixSchema = z.strictObject({
   version: z.literal(1, { error: () => 'version must be 1' }),
   system: z.string().min(1).describe('The system under test.'),
   layers: z.record(layerId, layerSchema).refine((l) => Object.keys(l).length > 0, 'at least one layer is needed'),
-  policy: policySchema.default({ require: [], vacuous: 'fail', planned: 'allow', notRun: 'fail', flaky: 'fail' }),
+  policy: policySchema.default({
+    require: [],
+    vacuous: 'fail',
+    vacuousTests: 'warn',
+    planned: 'allow',
+    notRun: 'fail',
+    flaky: 'fail',
+  }),
   issues: z.array(issueSchema).min(1, 'at least one issue is needed'),
 });
 
@@ -104,6 +138,7 @@ export type MatrixInput = z.input<typeof matrixSchema>;
 export type Matrix = z.output<typeof matrixSchema>;
 export type Layer = z.output<typeof layerSchema>;
 export type Issue = z.output<typeof issueSchema>;
+export type Quarantine = z.output<typeof quarantineSchema>;
 export type Requirement = z.output<typeof requirementSchema>;
 export type Policy = z.output<typeof policySchema>;
 

@@ -151,7 +151,7 @@ describe('computeCoverage cell states', () => {
     expect(cell(cov, 'b', 'l2')).toMatchObject({
       state: 'not-run',
       required: true,
-      reason: 'no results for layer l2 (run `faultline run --layer l2`)',
+      reason: 'layer l2 has no results (did not run)',
     });
     expect(cell(cov, 'a', 'l2')).toMatchObject({ state: 'not-required', required: false });
   });

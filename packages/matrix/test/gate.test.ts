@@ -92,7 +92,7 @@ describe('gate', () => {
     expect(codes(v.warnings)).toEqual(['vacuous', 'planned']);
   });
 
-  test('not-run fails (no results for the layer) unless notRun: allow', () => {
+  test('a layer with no results is partial: it never passes, not even under notRun: allow', () => {
     const rs = [green()[0]!];
     const v = verdict(rs);
     expect(v.passed).toBe(false);
@@ -101,12 +101,20 @@ describe('gate', () => {
         code: 'not-run',
         issue: 'net',
         layer: 'l2',
-        message: 'net × l2 did not run: no results for layer l2 (run `faultline run --layer l2`)',
+        message: 'net × l2 did not run: layer l2 has no results (did not run)',
+      },
+      {
+        code: 'partial',
+        layer: 'l2',
+        message:
+          'layer l2 has no results (did not run): run it (faultline run --layer l2) or gate only the layers that ran (--layer)',
       },
     ]);
     const allowed = verdict(rs, { notRun: 'allow' });
-    expect(allowed.passed).toBe(true);
+    expect(allowed.passed).toBe(false);
+    expect(codes(allowed.failures)).toEqual(['partial']);
     expect(codes(allowed.warnings)).toEqual(['not-run', 'planned']);
+    expect(verdict(rs, { notRun: 'allow' }, ['l1']).passed).toBe(true);
   });
 
   test('not-run with the reason the layer gives', () => {
@@ -207,6 +215,7 @@ describe('gate', () => {
       'unknown-tag:-:l1',
       'empty-project:-:l1',
       'file-error:-:l1',
+      'partial:-:l2',
     ]);
     // "later" is required in l1 by the catch-all rule and in l2 by its own layers.
     expect(v.warnings.map((w) => `${w.code}:${w.issue}:${w.layer}`)).toEqual(['planned:later:l1', 'planned:later:l2']);

@@ -15,7 +15,7 @@ function cell(coverage: Coverage, issue: string) {
   return found;
 }
 
-const covers = (...tests: ReturnType<typeof t>[]) => computeCoverage(m, [results('l1', tests)]);
+const covers = (...tests: ReturnType<typeof t>[]) => computeCoverage(m, [results('l1', tests)], { layers: ['l1'] });
 const codes = (coverage: Coverage, policy = m.policy) => {
   const v = gate(coverage, policy);
   return { failures: v.failures.map((f) => f.code), warnings: v.warnings.map((w) => w.code), passed: v.passed };
@@ -97,7 +97,7 @@ describe('unattributed evidence', () => {
     const run = results('l1', [t(['a'], { evidence: [] })], {
       unattributed: [{ project: 'suite-l1', file: 'suites/l1/t.test.ts', evidence: [evidence('stray')] }],
     });
-    const cov = computeCoverage(m, [run]);
+    const cov = computeCoverage(m, [run], { layers: ['l1'] });
     expect(cell(cov, 'a').state).toBe('vacuous');
     expect(cov.unattributed).toEqual([
       { layer: 'l1', project: 'suite-l1', file: 'suites/l1/t.test.ts', evidence: [evidence('stray')] },

@@ -47,7 +47,7 @@ describe('run → gate on a real vitest workspace', () => {
     const results = join(run.dir, 'results');
     const gated = await faultline(['gate', '--matrix', m('matrix.yaml'), '--results', results]);
     expect(gated.code).toBe(1);
-    expect(gated.out).toContain('crash × l2 did not run: no results for layer l2');
+    expect(gated.out).toContain('crash × l2 did not run: layer l2 has no results (did not run)');
     const l1only = await faultline(['gate', '--matrix', m('matrix.yaml'), '--layer', 'l1', '--results', results]);
     expect(l1only.code).toBe(0);
   });
