@@ -207,7 +207,7 @@ async function handle(routes: Route[], req: IncomingMessage, res: ServerResponse
     req.resume();
     return;
   }
-  let bodyText: Promise<string> | undefined;
+  let bodyText: Promise<Buffer> | undefined;
   const request: Request = {
     params: match.params,
     body: async () => {
@@ -268,11 +268,12 @@ function matchRoute(routes: Route[], url: string): { route: Route; params: strin
   return undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The raw bytes: Go reports a syntax error on the byte it saw, not on a decoded character. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

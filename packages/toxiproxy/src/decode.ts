@@ -2,26 +2,16 @@
 // field unchanged, case-insensitive keys, integers for int fields) and its error wording,
 // so `bad request body: ...` answers read like the real server's.
 import { badRequestBody } from './errors.ts';
+import { scanFirstValue } from './go-json.ts';
 
 export type JsonObject = Record<string, unknown>;
 
-/** Parses the first JSON value of a body; an empty body is Go's `EOF`. */
-export function parseBody(text: string): unknown {
-  if (text.trim() === '') throw badRequestBody('EOF');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const position = /position (\d+)/.exec(message);
-    // Go's decoder stops after the first value; trailing bytes are not an error.
-    if (/non-whitespace character after JSON/.test(message) && position) {
-      return parseBody(text.slice(0, Number(position[1])));
-    }
-    const token = /Unexpected token '(.)'/.exec(message);
-    if (/end of JSON input|Unterminated/.test(message) || !(position || token)) throw badRequestBody('unexpected EOF');
-    const char = token ? token[1] : (text[Number(position![1])] ?? '');
-    throw badRequestBody(`invalid character '${char}' looking for beginning of value`);
-  }
+/** Parses the first JSON value of a body, with a Go Decoder's errors (`EOF` for an empty body). */
+export function parseBody(body: string | Uint8Array): unknown {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const scanned = scanFirstValue(bytes);
+  if ('error' in scanned) throw badRequestBody(scanned.error);
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, scanned.end).toString('utf8'));
 }
 
 function jsonKind(value: unknown): string {

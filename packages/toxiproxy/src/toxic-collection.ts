@@ -111,7 +111,8 @@ function decodeAttributes(type: ToxicType<Attributes, unknown>, value: unknown, 
   if (value !== undefined && value !== null) {
     const input: JsonObject = asObject(value, `toxics.${type.goName}`);
     for (const [key, kind] of Object.entries(type.kinds)) {
-      const decoded = intField(input, key, type.goName, kind);
+      // Go names the innermost struct and the whole field path: `LatencyToxic.attributes.latency`.
+      const decoded = intField(input, key, `${type.goName}.attributes`, kind);
       if (decoded !== undefined) current[key] = decoded;
     }
   }

@@ -103,6 +103,44 @@ describe('HTTP basics', () => {
   });
 });
 
+describe("Go's exact syntax errors for bodies that are not JSON", () => {
+  const cases: Array<[string, string]> = [
+    ['not json', "invalid character 'o' in literal null (expecting 'u')"],
+    ['xyz', "invalid character 'x' looking for beginning of value"],
+    ['trux', "invalid character 'x' in literal true (expecting 'e')"],
+    ['fa', 'unexpected EOF'],
+    ['{', 'unexpected EOF'],
+    ['  ', 'EOF'],
+    ['{"a" 1}', "invalid character '1' after object key"],
+    ['{"a":1 "b":2}', "invalid character '\"' after object key:value pair"],
+    ['{a:1}', "invalid character 'a' looking for beginning of object key string"],
+    ['{"a":1,}', "invalid character '}' looking for beginning of object key string"],
+    ['{"a":}', "invalid character '}' looking for beginning of value"],
+    ['[1 2]', "invalid character '2' after array element"],
+    ['[1,]', "invalid character ']' looking for beginning of value"],
+    ['-x', "invalid character 'x' in numeric literal"],
+    ['[1.x]', "invalid character 'x' after decimal point in numeric literal"],
+    ['[1ex]', "invalid character 'x' in exponent of numeric literal"],
+    ['"a\\qb"', "invalid character 'q' in string escape code"],
+    ['"\\u12x4"', "invalid character 'x' in \\u hexadecimal character escape"],
+    ['"a\tb"', "invalid character '\\t' in string literal"],
+    ["'a'", "invalid character '\\'' looking for beginning of value"],
+    ['\\', "invalid character '\\\\' looking for beginning of value"],
+    ['\u0001', "invalid character '\\x01' looking for beginning of value"],
+  ];
+  test.each(cases)('%j', async (body, message) => {
+    const { server } = await startServer();
+    const res = await api(server, 'POST', '/proxies', body);
+    expect([res.status, JSON.parse(res.text).error]).toEqual([400, `bad request body: ${message}`]);
+  });
+
+  test('only the first value counts: trailing bytes after it are ignored, as by a Go Decoder', async () => {
+    const { server } = await startServer();
+    const res = await api(server, 'POST', '/proxies', '{"name":"a","upstream":"127.0.0.1:1","listen":"localhost:0"} x');
+    expect(res.status).toBe(201);
+  });
+});
+
 describe('proxies', () => {
   test('4: blank name or upstream is 400 with the exact message', async () => {
     const env = await startServer();
@@ -547,13 +585,16 @@ describe('toxics', () => {
     });
     expect([fraction.status, JSON.parse(fraction.text).error]).toEqual([
       400,
-      'bad request body: json: cannot unmarshal number 1.5 into Go struct field LatencyToxic.latency of type int64',
+      'bad request body: json: cannot unmarshal number 1.5 into Go struct field LatencyToxic.attributes.latency of type int64',
     ]);
     const text = await api(env.server, 'POST', '/proxies/p/toxics', {
       type: 'latency',
       attributes: { latency: 'abc' },
     });
-    expect(text.status).toBe(400);
+    expect([text.status, JSON.parse(text.text).error]).toEqual([
+      400,
+      'bad request body: json: cannot unmarshal string into Go struct field LatencyToxic.attributes.latency of type int64',
+    ]);
     const defaults: Record<string, unknown> = {
       latency: { latency: 0, jitter: 0 },
       bandwidth: { rate: 0 },
