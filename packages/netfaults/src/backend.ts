@@ -1,10 +1,10 @@
 // What a backend provides to the environment: a Toxiproxy API URL and the address mapping
 // between what the server listens on and what the system under test dials.
 
-export type BackendName = 'embedded' | 'containers';
+export type BackendName = 'embedded' | 'containers' | 'external';
 export type BackendRequest = 'auto' | BackendName;
 
-export const BACKENDS: readonly BackendRequest[] = ['auto', 'embedded', 'containers'];
+export const BACKENDS: readonly BackendRequest[] = ['auto', 'embedded', 'containers', 'external'];
 
 /** How the containers backend reaches dependencies (see README "Host networking"). */
 export type ContainerNetworking = 'host' | 'bridge';
@@ -25,8 +25,18 @@ export interface StartedBackend {
   readonly image: string | undefined;
   /** containers only: host networking or a bridge network with mapped ports. */
   readonly networking: ContainerNetworking | undefined;
-  /** The `listen` to create the n-th proxy with. */
-  listenFor(index: number): string;
+  /**
+   * external only: the server is shared, so proxies get this environment's prefix and are
+   * deleted on close (see external.ts); undefined where the server is the environment's own.
+   */
+  readonly shared?: {
+    readonly prefix: string;
+    readonly server: string;
+    /** Proxy ports are on this machine's loopback, so a refuser can hold them (no published range). */
+    readonly localPorts: boolean;
+  };
+  /** The `listen` to create the n-th proxy with (external: a free port of the published range). */
+  listenFor(index: number, attempt?: number): string | Promise<string>;
   /** Where this process (the system under test) connects for a proxy that reports `listen`. */
   addressOf(listen: string): HostPort;
   /** Where a proxy on a container network is reachable from other containers on it (bridge + network). */

@@ -6,11 +6,12 @@ import { startEmbedded } from './embedded.ts';
 import { detectContainerEngine } from './engine.ts';
 import { NetworkEnvironment } from './environment.ts';
 import { BackendUnavailableError } from './errors.ts';
+import { parsePortRange, startExternal, toxiproxyUrl } from './external.ts';
 
 export interface NetworkEnvironmentOptions {
   /**
-   * `auto` (containers when an engine answers and the image is available, else embedded),
-   * `embedded` or `containers`. Default: env `FAULTLINE_L3_BACKEND` (set by `faultline run`
+   * `auto` (external when a Toxiproxy URL is set, else containers when an engine answers and
+   * the image is available, else embedded), `embedded`, `containers` or `external`. Default: env `FAULTLINE_L3_BACKEND` (set by `faultline run`
    * from `--backend` or the matrix layer's `backend`), else `auto`. Suites should leave it
    * unset so the runner decides.
    */
@@ -34,6 +35,24 @@ export interface NetworkEnvironmentOptions {
   startupTimeoutMs?: number;
   /** How long to wait for a container engine to answer. Default 15 s. */
   engineTimeoutMs?: number;
+  /**
+   * External: a running Toxiproxy server's API URL (`http://127.0.0.1:8474`). Default env
+   * `FAULTLINE_TOXIPROXY_URL` (set by `faultline run` from `--toxiproxy-url` or the matrix layer's
+   * `toxiproxyUrl`). When set, `auto` picks external.
+   */
+  toxiproxyUrl?: string;
+  /**
+   * External: the proxy ports the server publishes (`8666-8697`) when it runs in a container with
+   * published ports; proxies then listen on `0.0.0.0:<a free port of the range>`. Default env
+   * `FAULTLINE_TOXIPROXY_PORTS`, else the server picks a port (`127.0.0.1:0`, or `0.0.0.0:0` for a
+   * server on another host).
+   */
+  proxyPorts?: string;
+  /**
+   * External: the host the server dials for a dependency given on loopback (`127.0.0.1:P` →
+   * `<upstreamHost>:P`), e.g. `host.docker.internal`. Default env `FAULTLINE_TOXIPROXY_UPSTREAM_HOST`, else unchanged.
+   */
+  upstreamHost?: string;
 }
 
 /** The image the containers backend uses: the option, `FAULTLINE_TOXIPROXY_IMAGE`, or the real Toxiproxy 2.12.0. */
@@ -41,20 +60,52 @@ export function toxiproxyImage(option?: string): string {
   return option ?? (process.env.FAULTLINE_TOXIPROXY_IMAGE || undefined) ?? DEFAULT_TOXIPROXY_IMAGE;
 }
 
-function unavailable(reason: string): never {
-  reportCapability('backend', 'containers');
+function unavailable(reason: string, backend: 'containers' | 'external' = 'containers'): never {
+  reportCapability('backend', backend);
   reportCapability('notRun', reason);
-  throw new BackendUnavailableError(reason);
+  throw new BackendUnavailableError(reason, backend);
+}
+
+const EXTERNAL_PROBE_MS = 5000;
+
+/** The external backend on the URL; a server that does not answer or is not Toxiproxy is not-run. */
+async function createExternal(options: NetworkEnvironmentOptions): Promise<NetworkEnvironment> {
+  const url = toxiproxyUrl(options.toxiproxyUrl);
+  if (!url) {
+    unavailable(
+      'no Toxiproxy URL is set (toxiproxyUrl on the matrix layer, FAULTLINE_TOXIPROXY_URL or faultline run --toxiproxy-url)',
+      'external',
+    );
+  }
+  const ports = options.proxyPorts ?? (process.env.FAULTLINE_TOXIPROXY_PORTS || undefined);
+  try {
+    const started = await startExternal({
+      url,
+      proxyPorts: ports === undefined ? undefined : parsePortRange(ports, 'FAULTLINE_TOXIPROXY_PORTS'),
+      upstreamHost: options.upstreamHost ?? (process.env.FAULTLINE_TOXIPROXY_UPSTREAM_HOST || undefined),
+      timeoutMs: EXTERNAL_PROBE_MS,
+    });
+    reportCapability('backend', 'external');
+    if (started.shared) reportCapability('toxiproxyServer', started.shared.server);
+    return new NetworkEnvironment(started);
+  } catch (error) {
+    if (error instanceof BackendUnavailableError) unavailable(error.reason, 'external');
+    throw error;
+  }
 }
 
 /**
  * Starts a layer-3 environment on the requested backend and reports it (`backend`,
- * `containerRuntime` capabilities). When `containers` is requested and no engine answers or
- * the image cannot be obtained, reports `notRun` with the reason and throws
- * `BackendUnavailableError` (never falls back silently).
+ * `containerRuntime`, `toxiproxyServer` capabilities). When `containers` is requested and no
+ * engine answers or the image cannot be obtained, or the external server does not answer or is
+ * not Toxiproxy, reports `notRun` with the reason and throws `BackendUnavailableError` (never
+ * falls back silently).
  */
 export async function createNetworkEnvironment(options: NetworkEnvironmentOptions = {}): Promise<NetworkEnvironment> {
   const requested = resolveBackendRequest(options.backend);
+  if (requested === 'external' || (requested === 'auto' && toxiproxyUrl(options.toxiproxyUrl))) {
+    return createExternal(options);
+  }
   if (requested === 'embedded') {
     const env = new NetworkEnvironment(await startEmbedded());
     reportCapability('backend', 'embedded');

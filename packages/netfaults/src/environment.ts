@@ -11,6 +11,7 @@ import {
   type StartedBackend,
   splitHostPort,
 } from './backend.ts';
+import { trackProxy, untrackProxy } from './cleanup.ts';
 import { type PartitionMeasure, partitionEvidence, type ToxicMeasure, toxicEvidence } from './evidence.ts';
 import { bytesBetween, type MetricsSnapshot, readProxyMetrics, toxicBetween } from './metrics.ts';
 import { Refuser } from './refuser.ts';
@@ -43,6 +44,8 @@ export type ToxicType = ToxicSpec['type'];
 /** A dependency behind a proxy. */
 export interface NetProxy {
   readonly name: string;
+  /** The proxy's name on the server: `name`, prefixed with the environment's `proxyPrefix` on a shared (external) server. */
+  readonly serverName: string;
   /** Where the system under test connects (from this machine). */
   readonly host: string;
   readonly port: number;
@@ -217,7 +220,7 @@ class Toxic implements ToxicHandle {
     }
     this.#env._forget(this);
     const after = this.#before ? await readProxyMetrics(this.#env.apiUrl) : undefined;
-    const measure = measureToxic(this.#before, after, this.proxy.name, this.name);
+    const measure = measureToxic(this.#before, after, this.proxy.serverName, this.name);
     const { evidence, bytes, connections, acted } = toxicEvidence(
       {
         proxy: this.proxy.name,
@@ -399,6 +402,10 @@ export class NetworkEnvironment implements AsyncDisposable {
   readonly image: string | undefined;
   /** `host` or `bridge` (containers backend). */
   readonly networking: ContainerNetworking | undefined;
+  /** External backend: `Toxiproxy <version> at <API URL>` (what the run reports); undefined otherwise. */
+  readonly toxiproxyServer: string | undefined;
+  /** External backend: the prefix of every proxy this environment creates (`faultline-<8 hex>-`); `''` otherwise. */
+  readonly proxyPrefix: string;
   readonly #backend: StartedBackend;
   readonly #proxies = new Map<string, NetProxy>();
   readonly #listenIndexes = new Set<number>();
@@ -413,6 +420,8 @@ export class NetworkEnvironment implements AsyncDisposable {
     this.containerRuntime = backend.containerRuntime;
     this.image = backend.image;
     this.networking = backend.networking;
+    this.toxiproxyServer = backend.shared?.server;
+    this.proxyPrefix = backend.shared?.prefix ?? '';
     this.client = new Toxiproxy(backend.apiUrl);
   }
 
@@ -442,17 +451,15 @@ export class NetworkEnvironment implements AsyncDisposable {
     const serverUpstream = await this.#backend.upstreamFor(given);
     let index = 0;
     while (this.#listenIndexes.has(index)) index++;
-    const client = await this.client.createProxy({
-      name,
-      listen: this.#backend.listenFor(index),
-      upstream: serverUpstream,
-    });
+    const serverName = `${this.proxyPrefix}${name}`;
+    const client = await this.#createProxy(serverName, index, serverUpstream);
     this.#listenIndexes.add(index);
     const { host, port } = this.#backend.addressOf(client.listen);
     const network = this.#backend.networkAddressOf(client.listen);
     const address = joinHostPort(host, port);
     const proxy: NetProxy = {
       name,
+      serverName,
       host,
       port,
       address,
@@ -465,6 +472,45 @@ export class NetworkEnvironment implements AsyncDisposable {
     };
     this.#proxies.set(name, proxy);
     return proxy;
+  }
+
+  /**
+   * Creates the proxy on the server. On a shared server it is tracked for the exit hook, and a
+   * port of the published range that another environment took meanwhile (HTTP 500, address in
+   * use) is retried with another free one.
+   */
+  async #createProxy(serverName: string, index: number, upstream: string): Promise<ClientProxy> {
+    for (let attempt = 1; ; attempt++) {
+      const listen = await this.#backend.listenFor(index, attempt - 1);
+      try {
+        const created = await this.client.createProxy({ name: serverName, listen, upstream });
+        if (this.#backend.shared) trackProxy(this.apiUrl, serverName);
+        return created;
+      } catch (error) {
+        const portTaken = /status code 500/.test(describeError(error)) && !listen.endsWith(':0');
+        if (!this.#backend.shared || !portTaken || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** Shared server: deletes this environment's proxies (tracked, and any other with its prefix). */
+  async #deleteOwnProxies(): Promise<void> {
+    if (!this.#backend.shared) return;
+    const names = new Set([...this.#proxies.values()].map((p) => p.serverName));
+    const all = await this.client.getAll().catch(() => ({}));
+    for (const name of Object.keys(all)) if (name.startsWith(this.proxyPrefix)) names.add(name);
+    await settleAll(
+      [...names].map((name) => async () => {
+        const res = await fetch(`${this.apiUrl}/proxies/${encodeURIComponent(name)}`, {
+          method: 'DELETE',
+          signal: AbortSignal.timeout(5000),
+        });
+        await res.body?.cancel();
+        if (!res.ok && res.status !== 404)
+          throw new Error(`netfaults: deleting proxy ${name} answered HTTP ${res.status}`);
+        untrackProxy(this.apiUrl, name);
+      }),
+    );
   }
 
   #resolve(proxy: NetProxy | string): NetProxy {
@@ -532,7 +578,7 @@ export class NetworkEnvironment implements AsyncDisposable {
 
   /** Whether proxy ports are on this machine, so a refuser can hold them (see refuser.ts). */
   get #portsAreLocal(): boolean {
-    return this.backend === 'embedded' || this.networking === 'host';
+    return this.backend === 'embedded' || this.networking === 'host' || this.#backend.shared?.localPorts === true;
   }
 
   /** Disables the proxy (new connections refused, open ones closed); a refuser counts attempts. */
@@ -550,7 +596,7 @@ export class NetworkEnvironment implements AsyncDisposable {
     const heal = async (): Promise<PartitionMeasure> => {
       // Read before re-enabling: until then, the only connections that end are those it closed.
       const after = before ? await readProxyMetrics(this.apiUrl) : undefined;
-      const flow = before && after ? bytesBetween(before, after, p.name) : undefined;
+      const flow = before && after ? bytesBetween(before, after, p.serverName) : undefined;
       const dropped = flow ? flow.upstream + flow.downstream : undefined;
       const attempts = refuser?.attempts;
       await undo();
@@ -585,7 +631,7 @@ export class NetworkEnvironment implements AsyncDisposable {
     }
     const heal = async (): Promise<PartitionMeasure> => {
       await undo(); // removing the timeout toxics closes what they held: real Toxiproxy counts it then
-      return measureBlackhole(before, await readProxyMetrics(this.apiUrl), p.name);
+      return measureBlackhole(before, await readProxyMetrics(this.apiUrl), p.serverName);
     };
     return { proxy: p, undo, heal };
   }
@@ -610,13 +656,20 @@ export class NetworkEnvironment implements AsyncDisposable {
     this.#faults.delete(fault);
   }
 
-  /** Removes all toxics and partitions (recording evidence), then stops the server or container. Idempotent. */
+  /**
+   * Removes all toxics and partitions (recording evidence), then stops the server or container
+   * (external: deletes only this environment's proxies, never calls `/reset`). Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
         await this.resetToxics();
       } finally {
-        await this.#backend.close();
+        try {
+          await this.#deleteOwnProxies();
+        } finally {
+          await this.#backend.close();
+        }
       }
     })();
     return this.#closing;

@@ -60,7 +60,7 @@ describe('backend selection without a container engine', () => {
     expect(capabilities()).toEqual([{ key: 'backend', value: 'embedded' }]);
     process.env.FAULTLINE_L3_BACKEND = 'docker';
     await expect(createNetworkEnvironment()).rejects.toThrow(
-      'FAULTLINE_L3_BACKEND: unknown layer-3 backend "docker" (expected one of auto, embedded, containers)',
+      'FAULTLINE_L3_BACKEND: unknown layer-3 backend "docker" (expected one of auto, embedded, containers, external)',
     );
     expect(resolveBackendRequest('containers')).toBe('containers');
   });

@@ -14,7 +14,7 @@ export async function withEvidence<T>(fn: (log: EvidenceLog) => Promise<T>): Pro
 }
 
 async function toxicsOn(env: NetworkEnvironment, proxy: string): Promise<unknown[]> {
-  const res = await fetch(`${env.apiUrl}/proxies/${proxy}/toxics`);
+  const res = await fetch(`${env.apiUrl}/proxies/${env.proxies.get(proxy)?.serverName}/toxics`);
   return (await res.json()) as unknown[];
 }
 
@@ -27,7 +27,8 @@ function only(log: EvidenceLog, kind: string): FaultEvidence[] {
  * proxy ports are on this machine, `unknown` (attribute) on a bridge-networked container.
  */
 function refusals(env: NetworkEnvironment, dialled: boolean): boolean | string {
-  return env.backend === 'embedded' || env.networking === 'host' ? dialled : 'unknown';
+  const local = env.backend === 'embedded' || env.networking === 'host' || env.backend === 'external';
+  return local ? dialled : 'unknown';
 }
 
 /** Proxies a real echo and a real HTTP server through `env` and exercises every helper. */
