@@ -180,7 +180,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
   },
   run: {
     summary: 'run the layered suites and write .faultline/results/<layer>.json',
-    usage: 'faultline run [--layer L,...] [--issue ID] [--seed N] [--shard i/n] [--backend B] [--gate]',
+    usage: 'faultline run [--layer L,...] [--issue ID] [--seed N] [--shard i/n] [--backend B] [--toxiproxy-url URL] [--gate]',
     options: {
       ...matrixOption,
       layer: { type: 'string', help: 'layers to run, comma-separated (default all)' },
@@ -194,7 +194,11 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
         type: 'string',
         help: 'the run the results belong to, shared by its shards (default $FAULTLINE_RUN_ID, else seed-N for a shard, else new)',
       },
-      backend: { type: 'string', help: 'layer-3 backend: auto | embedded | containers' },
+      backend: { type: 'string', help: 'layer-3 backend: auto | embedded | containers | external' },
+      'toxiproxy-url': {
+        type: 'string',
+        help: 'layer-3 external backend: a running Toxiproxy API URL (default $FAULTLINE_TOXIPROXY_URL, else the layer toxiproxyUrl); auto then picks external',
+      },
       results: { type: 'string', help: 'results directory (default .faultline/results)' },
       gate: { type: 'boolean', help: 'then gate and write reports; exit code is the gate' },
       out: { type: 'string', help: 'with --gate: reports directory (default reports)' },
@@ -204,8 +208,17 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const layers = checkLayers(loaded, list(flags.layer));
       const issue = checkIssue(loaded, flags.issue);
       const backend = typeof flags.backend === 'string' ? flags.backend : undefined;
-      if (backend && !['auto', 'embedded', 'containers'].includes(backend)) {
-        throw new UsageError(`--backend takes auto, embedded or containers; got "${backend}"`);
+      if (backend && !['auto', 'embedded', 'containers', 'external'].includes(backend)) {
+        throw new UsageError(`--backend takes auto, embedded, containers or external; got "${backend}"`);
+      }
+      const toxiproxyUrl = flags['toxiproxy-url'];
+      if (typeof toxiproxyUrl === 'string') {
+        if (!/^https?:\/\/[^\s/]+\/?$/.test(toxiproxyUrl)) {
+          throw new UsageError(
+            `--toxiproxy-url takes a Toxiproxy API URL such as http://127.0.0.1:8474; got "${toxiproxyUrl}"`,
+          );
+        }
+        process.env.FAULTLINE_TOXIPROXY_URL = toxiproxyUrl; // the layers' test processes inherit it
       }
       const seed = integer('seed', flags.seed);
       const shardSpec = shard(flags.shard);

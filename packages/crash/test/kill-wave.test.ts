@@ -49,7 +49,11 @@ describe('kill waves', () => {
         source: '@faultline/crash',
         attributes: { pid: first.pid, signal: 'SIGKILL', wave: 7, progress: first.progress, seed: 1 },
       });
-      expect(lastValue(journals[0]!)).toBe(first.progress - 1);
+      // Each journal ends at the line its worker reached: a worker killed before its first line
+      // (possible on a loaded machine; the wave needs progress from one) has an empty journal.
+      for (const [i, k] of result.workers.entries()) {
+        expect(lastValue(journals[i]!)).toBe(k.progress > 0 ? k.progress - 1 : undefined);
+      }
     } finally {
       restore();
     }

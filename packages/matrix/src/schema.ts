@@ -8,7 +8,7 @@ export const LAYER_ID = /^[a-z][a-z0-9_-]*$/;
 export const DURATION = /^(\d+)(ms|s|m|h)$/;
 
 export const severities = ['critical', 'high', 'medium', 'low'] as const;
-export const backends = ['auto', 'embedded', 'containers'] as const;
+export const backends = ['auto', 'embedded', 'containers', 'external'] as const;
 export const layerKinds = ['unit', 'process', 'network'] as const;
 
 const issueId = z
@@ -33,7 +33,16 @@ export const layerSchema = z.strictObject({
   backend: z
     .enum(backends)
     .optional()
-    .describe('Layer-3 network backend: containers (testcontainers + Toxiproxy image), embedded, or auto.'),
+    .describe(
+      'Layer-3 network backend: containers (testcontainers + Toxiproxy image), embedded, external (a running Toxiproxy at toxiproxyUrl), or auto (external when a Toxiproxy URL is set, else containers when an engine answers, else embedded).',
+    ),
+  toxiproxyUrl: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+\/?$/, 'toxiproxyUrl is a Toxiproxy API URL such as http://127.0.0.1:8474')
+    .optional()
+    .describe(
+      'Layer-3 external backend: the API URL of a running Toxiproxy server (docker-compose, a CI service container). FAULTLINE_TOXIPROXY_URL and faultline run --toxiproxy-url override it.',
+    ),
   kind: z
     .enum(layerKinds)
     .optional()

@@ -31,7 +31,8 @@ describe('matrix.schema.json', () => {
     expect(Object.keys(schema.properties)).toEqual(['version', 'system', 'layers', 'policy', 'issues']);
     const layer = schema.properties.layers.additionalProperties;
     expect(layer.required).toEqual(['title', 'projects']);
-    expect(layer.properties.backend.enum).toEqual(['auto', 'embedded', 'containers']);
+    expect(layer.properties.backend.enum).toEqual(['auto', 'embedded', 'containers', 'external']);
+    expect(layer.properties.toxiproxyUrl).toMatchObject({ type: 'string' });
     expect(layer.properties.timeout.default).toBe('10m');
     const issue = schema.properties.issues.items;
     expect(issue.additionalProperties).toBe(false);

@@ -81,6 +81,8 @@ async function runProject(
     ...(options.shard ? { shard: `${options.shard.index}/${options.shard.count}` } : {}),
   };
   const backend = options.backend ?? process.env.FAULTLINE_L3_BACKEND ?? plan.backend;
+  // `faultline run --toxiproxy-url` sets the variable; the matrix layer's `toxiproxyUrl` is the default.
+  const toxiproxyUrl = process.env.FAULTLINE_TOXIPROXY_URL || plan.toxiproxyUrl;
   const child = execaNode(workerFile, [], {
     cwd: project.dir,
     detached: true, // own process group: a timeout kills vitest and every test worker under it
@@ -98,6 +100,7 @@ async function runProject(
       FAULTLINE_ROOT: options.root,
       FAULTLINE_RUN_DIR: layerRunDir,
       ...(backend ? { FAULTLINE_L3_BACKEND: backend } : {}),
+      ...(toxiproxyUrl ? { FAULTLINE_TOXIPROXY_URL: toxiproxyUrl } : {}),
     },
   });
   let stderrTail = '';
@@ -244,7 +247,9 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
 
   const capabilities = readCapabilities(layerRunDir);
   const endedAt = new Date();
-  const backend = typeof capabilities.backend === 'string' ? capabilities.backend : undefined;
+  // An external server is shared: which one (version and address) is part of the backend shown.
+  const server = typeof capabilities.toxiproxyServer === 'string' ? `: ${capabilities.toxiproxyServer}` : '';
+  const backend = typeof capabilities.backend === 'string' ? `${capabilities.backend}${server}` : undefined;
   const notRun = typeof capabilities.notRun === 'string' ? capabilities.notRun : undefined;
   const results: LayerResults = {
     schema: RESULTS_SCHEMA,

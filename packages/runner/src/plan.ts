@@ -8,6 +8,8 @@ export interface LayerPlan {
   projects: WorkspaceProject[];
   timeoutMs: number;
   backend?: string;
+  /** The layer's external Toxiproxy API URL (`toxiproxyUrl`), passed to its tests as FAULTLINE_TOXIPROXY_URL. */
+  toxiproxyUrl?: string;
 }
 
 export interface RunPlan {
@@ -53,6 +55,7 @@ export function planRun(loaded: LoadedMatrix, options: PlanOptions = {}): RunPla
       projects,
       timeoutMs: durationMs(spec.timeout),
       ...(spec.backend ? { backend: spec.backend } : {}),
+      ...(spec.toxiproxyUrl ? { toxiproxyUrl: spec.toxiproxyUrl } : {}),
     });
   }
   if (problems.length) throw new MatrixError(problems.sort((a, b) => a.line - b.line || a.col - b.col));
