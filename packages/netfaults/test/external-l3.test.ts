@@ -1,0 +1,142 @@
+// The reference system's l3 suite through the real CLI (packages/*/dist: `npm run build` first) on
+// backend external: against a `faultline-toxiproxy` process started here (`--toxiproxy-url`), every
+// cell covered, the server in the results and reports, nothing left on the server; and through the
+// matrix layer's `toxiproxyUrl` pointing at a dead server, every cell not-run with the reason.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const CLI = join(ROOT, 'packages', 'cli', 'bin', 'faultline.js');
+const SERVER_BIN = join(ROOT, 'packages', 'toxiproxy', 'bin', 'faultline-toxiproxy.js');
+
+let server: ChildProcess | undefined;
+let url = '';
+let out = '';
+
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'netfaults-l3-'));
+  server = spawn(process.execPath, [SERVER_BIN, '-host=127.0.0.1', '-port=0', '-proxy-metrics'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let text = '';
+  const port = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`faultline-toxiproxy did not start in 10 s: ${text}`)), 10_000);
+    server?.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const m = /"port":"(\d+)".*Starting Toxiproxy HTTP server/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+  });
+  url = `http://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    const exited = once(server, 'exit');
+    server.kill('SIGTERM');
+    const timer = setTimeout(() => server?.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  rmSync(out, { recursive: true, force: true });
+});
+
+function faultline(args: string[], env: Record<string, string> = {}): { status: number | null; output: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, CI: '1', FAULTLINE_L3_BACKEND: '', FAULTLINE_TOXIPROXY_URL: '', ...env },
+  });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+interface Results {
+  run: { backend?: string; notRun?: string; capabilities: Record<string, string | boolean> };
+  tests: Array<{ state: string }>;
+}
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+test('faultline run --layer l3 --backend external --toxiproxy-url: every cell covered', {
+  timeout: 300_000,
+}, async () => {
+  const results = join(out, 'results');
+  const reports = join(out, 'reports');
+  const r = faultline([
+    'run',
+    '--layer',
+    'l3',
+    '--backend',
+    'external',
+    '--toxiproxy-url',
+    url,
+    '--results',
+    results,
+    '--gate',
+    '--out',
+    reports,
+  ]);
+  expect(r.output).toMatch(/gate: passed/);
+  expect(r.status).toBe(0);
+  const l3 = readJson<Results>(join(results, 'l3.json'));
+  const server = `Toxiproxy 2.12.0 at ${url}`;
+  expect(l3.run.capabilities).toMatchObject({ backend: 'external', toxiproxyServer: server });
+  expect(l3.run.backend).toBe(`external: ${server}`);
+  expect(l3.tests.length).toBeGreaterThanOrEqual(11);
+  expect(l3.tests.every((t) => t.state === 'passed')).toBe(true);
+  expect(readFileSync(join(reports, 'matrix.md'), 'utf8')).toContain(`| external: ${server} |`);
+  const proxies = await (await fetch(`${url}/proxies`)).json();
+  expect(proxies).toEqual({}); // every environment deleted its own proxies
+});
+
+test("a matrix layer's toxiproxyUrl naming a dead server: every l3 cell not-run with the reason", {
+  timeout: 180_000,
+}, async () => {
+  const dead = createServer().listen(0, '127.0.0.1');
+  await once(dead, 'listening');
+  const port = (dead.address() as { port: number }).port;
+  await new Promise<void>((resolve) => dead.close(() => resolve()));
+  const matrix = join(ROOT, `.matrix-external-${process.pid}.yaml`);
+  const text = readFileSync(join(ROOT, 'matrix.yaml'), 'utf8').replace(
+    /(\n {2}l3: \{[^}\n]*?)backend: auto/,
+    `$1backend: external, toxiproxyUrl: "http://127.0.0.1:${port}"`,
+  );
+  expect(text).toContain(`toxiproxyUrl: "http://127.0.0.1:${port}"`);
+  writeFileSync(matrix, text);
+  try {
+    const results = join(out, 'dead');
+    const r = faultline([
+      'run',
+      '--matrix',
+      matrix,
+      '--layer',
+      'l3',
+      '--results',
+      results,
+      '--gate',
+      '--out',
+      join(out, 'dead-reports'),
+    ]);
+    expect(r.status).toBe(1);
+    const l3 = readJson<Results>(join(results, 'l3.json'));
+    expect(l3.run.notRun).toBe(`no Toxiproxy server answers at http://127.0.0.1:${port} (GET /version: ECONNREFUSED)`);
+    expect(l3.run.backend).toBe('external');
+    const report = readJson<{ cells: Array<{ layer: string; required: boolean; state: string }> }>(
+      join(out, 'dead-reports', 'matrix.json'),
+    );
+    const cells = report.cells.filter((c) => c.layer === 'l3' && c.required);
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells.every((c) => c.state === 'not-run')).toBe(true);
+  } finally {
+    rmSync(matrix, { force: true });
+  }
+});
