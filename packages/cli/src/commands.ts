@@ -180,7 +180,8 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
   },
   run: {
     summary: 'run the layered suites and write .faultline/results/<layer>.json',
-    usage: 'faultline run [--layer L,...] [--issue ID] [--seed N] [--shard i/n] [--backend B] [--toxiproxy-url URL] [--gate]',
+    usage:
+      'faultline run [--layer L,...] [--issue ID] [--seed N] [--shard i/n] [--backend B] [--toxiproxy-url URL] [--gate]',
     options: {
       ...matrixOption,
       layer: { type: 'string', help: 'layers to run, comma-separated (default all)' },
