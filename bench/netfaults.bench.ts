@@ -1,10 +1,13 @@
-// Time from createNetworkEnvironment() to a usable proxy (the first byte echoed through it),
-// embedded backend (baseline) vs containers backend (subject), median of 10 each, alternating.
-// The containers backend needs an engine (DOCKER_HOST); it uses FAULTLINE_TOXIPROXY_IMAGE, or
-// builds the embedded server image on the local Node base image first (not timed). Without an
-// engine only the embedded figure is reported, with the reason.
+// Time from createNetworkEnvironment() to a usable proxy (the first byte echoed through it), median
+// of 10 each, alternating: embedded (baseline), external (a `faultline-toxiproxy -proxy-metrics`
+// process started here, or FAULTLINE_TOXIPROXY_URL's server: probe, prefixed proxy, delete on
+// close) and containers. The containers backend needs an engine (DOCKER_HOST); it uses
+// FAULTLINE_TOXIPROXY_IMAGE, or builds the embedded server image on the local Node base image
+// first (not timed). Without an engine its figure is left out, with the reason.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import {
   type BackendName,
   buildEmbeddedServerImage,
@@ -14,10 +17,17 @@ import {
 import { type BenchFigure, figure, median } from './figure.ts';
 
 const RUNS = 10;
+const NAME = 'createNetworkEnvironment() to first byte echoed through a proxy (median of 10)';
 
-async function timeToFirstByte(backend: BackendName, echoPort: number, image?: string): Promise<number> {
+interface Target {
+  backend: BackendName;
+  image?: string;
+  toxiproxyUrl?: string;
+}
+
+async function timeToFirstByte(target: Target, echoPort: number): Promise<number> {
   const started = performance.now();
-  const env = await createNetworkEnvironment({ backend, ...(image ? { image } : {}) });
+  const env = await createNetworkEnvironment(target);
   try {
     const proxy = await env.proxy('echo', echoPort);
     const socket = connect(proxy.port, proxy.host);
@@ -31,6 +41,51 @@ async function timeToFirstByte(backend: BackendName, echoPort: number, image?: s
   }
 }
 
+/** `faultline-toxiproxy` on a free port; resolves with its URL once it says it started. */
+async function startServer(): Promise<{ url: string; proc: ChildProcess }> {
+  const bin = join(import.meta.dirname, '..', 'packages', 'toxiproxy', 'bin', 'faultline-toxiproxy.js');
+  const proc = spawn(process.execPath, [bin, '-host=127.0.0.1', '-port=0', '-proxy-metrics'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let text = '';
+  const port = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`faultline-toxiproxy did not start in 10 s: ${text}`)), 10_000);
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const m = /"port":"(\d+)".*Starting Toxiproxy HTTP server/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+  });
+  return { url: `http://127.0.0.1:${port}`, proc };
+}
+
+async function stopServer(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null) return;
+  const exited = once(proc, 'exit');
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The containers target, or why there is none. */
+async function containersTarget(): Promise<{ target?: Target; reason?: string; note?: string }> {
+  const engine = await detectContainerEngine(5000);
+  if (!engine.ok) return { reason: engine.reason };
+  let image = process.env.FAULTLINE_TOXIPROXY_IMAGE || undefined;
+  try {
+    image ??= (await buildEmbeddedServerImage()).tag;
+  } catch (error) {
+    return { reason: `cannot build the embedded server image: ${(error as Error).message}` };
+  }
+  return { target: { backend: 'containers', image }, note: `${engine.name}, image ${image}` };
+}
+
+const range = (values: number[]) => `${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))} ms`;
+
 export default async function bench(): Promise<BenchFigure[]> {
   const echo = createServer((s) => {
     s.on('error', () => undefined);
@@ -38,46 +93,45 @@ export default async function bench(): Promise<BenchFigure[]> {
   }).listen(0, '127.0.0.1');
   await once(echo, 'listening');
   const echoPort = (echo.address() as { port: number }).port;
-  const name = 'createNetworkEnvironment() to first byte echoed through a proxy (median of 10)';
+  const given = process.env.FAULTLINE_TOXIPROXY_URL || undefined;
+  const server = given ? undefined : await startServer();
   try {
-    const engine = await detectContainerEngine(5000);
-    let image = process.env.FAULTLINE_TOXIPROXY_IMAGE || undefined;
-    let reason = engine.ok ? undefined : engine.reason;
-    if (engine.ok && !image) {
-      try {
-        image = (await buildEmbeddedServerImage()).tag;
-      } catch (error) {
-        reason = `cannot build the embedded server image: ${(error as Error).message}`;
-      }
-    }
-    const embedded: number[] = [];
-    const containers: number[] = [];
-    await timeToFirstByte('embedded', echoPort); // warm-up: module loading
-    if (!reason) await timeToFirstByte('containers', echoPort, image);
+    const external: Target = { backend: 'external', toxiproxyUrl: given ?? server!.url };
+    const containers = await containersTarget();
+    const targets: Target[] = [{ backend: 'embedded' }, external, ...(containers.target ? [containers.target] : [])];
+    const times = targets.map(() => [] as number[]);
+    for (const t of targets) await timeToFirstByte(t, echoPort); // warm-up: module loading, image
     for (let i = 0; i < RUNS; i++) {
-      embedded.push(await timeToFirstByte('embedded', echoPort));
-      if (!reason) containers.push(await timeToFirstByte('containers', echoPort, image));
+      for (const [k, t] of targets.entries()) times[k]!.push(await timeToFirstByte(t, echoPort));
     }
-    const baseline = { label: 'embedded', value: median(embedded) };
-    if (reason) {
-      return [figure(name, 'ms', baseline, baseline, { note: `containers not measured: ${reason}` })];
-    }
-    const engineName = engine.ok ? engine.name : '';
-    const env = await createNetworkEnvironment({ backend: 'containers', ...(image ? { image } : {}) });
-    const networking = env.networking;
-    await env.close();
-    return [
+    const baseline = { label: 'embedded', value: median(times[0]!) };
+    const figures = [
       figure(
-        name,
+        NAME,
         'ms',
         baseline,
-        { label: 'containers', value: median(containers) },
+        { label: 'external', value: median(times[1]!) },
         {
-          note: `${engineName}, image ${image}, ${networking} networking; containers range ${Math.round(Math.min(...containers))}–${Math.round(Math.max(...containers))} ms`,
+          note: `${given ? `the server at ${given}` : 'a faultline-toxiproxy process on loopback'}; external range ${range(times[1]!)}`,
         },
       ),
     ];
+    if (containers.target) {
+      figures.push(
+        figure(
+          NAME,
+          'ms',
+          baseline,
+          { label: 'containers', value: median(times[2]!) },
+          {
+            note: `${containers.note}; containers range ${range(times[2]!)}`,
+          },
+        ),
+      );
+    } else figures[0]!.note += `; containers not measured: ${containers.reason}`;
+    return figures;
   } finally {
     echo.close();
+    await stopServer(server?.proc);
   }
 }
