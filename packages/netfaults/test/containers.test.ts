@@ -47,6 +47,19 @@ beforeAll(async () => {
 }, 120_000);
 
 describe(`containers backend (${engine.ok ? engine.name : 'no engine'})`, () => {
+  test("the containers backend's server used as an external one", async (ctx) => {
+    const img = need(ctx);
+    await using server = await createNetworkEnvironment({ backend: 'containers', image: img });
+    const published = server.networking === 'bridge';
+    await using env = await createNetworkEnvironment({ backend: 'external', toxiproxyUrl: server.apiUrl });
+    expect(env.backend).toBe('external');
+    expect(env.toxiproxyServer).toMatch(new RegExp(`^Toxiproxy 2\\.12\\.\\d+ at ${server.apiUrl}$`));
+    if (published) ctx.skip('bridge networking: proxy ports are mapped, not published one to one');
+    await runScenario(env);
+    await env.close();
+    expect(Object.keys(await server.client.getAll())).toEqual([]);
+  });
+
   test('the layer-3 scenario (shared with the embedded backend)', async (ctx) => {
     const img = need(ctx);
     const before = await ourContainers();
