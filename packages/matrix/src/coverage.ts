@@ -1,9 +1,11 @@
 import { actedOn, type FaultEvidence } from '@faultline/evidence';
 import { attemptsState, type CellAttempts, type CellQuarantine, cellAttempts, cellQuarantine } from './attempts.ts';
 import { gapReason, type LayerGap, layerGaps } from './completeness.ts';
+import { errorExcerpt, firstLine, plural } from './failures.ts';
 import { requiredLayers } from './policy.ts';
 import type { FileError, LayerResults, TestRecord, TestState, UnattributedEvidence } from './results.ts';
 import type { Issue, Matrix } from './schema.ts';
+import { nearestName } from './suggest.ts';
 
 export const cellStates = [
   'covered',
@@ -29,6 +31,10 @@ export interface CellTest {
   durationMs: number;
   evidence: number;
   flaky: boolean;
+  /** A failed test's first error lines, with the expected/received diff when there is one (bounded). */
+  error?: string;
+  /** Passed, claims the issue, and recorded no fault that acted: covers nothing, even beside covering tests. */
+  vacuous?: true;
 }
 
 /** One issue × layer cell of the coverage matrix (the shape of reports/matrix.json `cells`). */
@@ -50,6 +56,11 @@ export interface UnknownTag {
   tag: string;
   layer: string;
   tests: string[];
+  /** Where the first test using it is. */
+  file: string;
+  line: number;
+  /** The issue id nearest to the tag, when one is close (a typo). */
+  suggestion?: string;
 }
 
 export interface EmptyProject {
@@ -81,7 +92,14 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+/** Passed (on its last attempt) without a fault that acted. */
+function quietPass(t: TestRecord): boolean {
+  if (t.state === 'passed') return !t.evidence.some(actedOn);
+  return t.state === 'flaky' && !passingEvidence(t).some(actedOn);
+}
+
 function cellTest(t: TestRecord): CellTest {
+  const error = t.state === 'failed' ? errorExcerpt(t.errors) : undefined;
   return {
     id: t.id,
     name: t.name,
@@ -92,7 +110,19 @@ function cellTest(t: TestRecord): CellTest {
     durationMs: t.durationMs,
     evidence: t.evidence.length,
     flaky: t.flaky,
+    ...(error !== undefined ? { error } : {}),
+    ...(quietPass(t) ? { vacuous: true as const } : {}),
   };
+}
+
+/** `1 of 2 tests failed: file:line name: first error line` (the first failed test; how many more). */
+function failedReason(failed: readonly TestRecord[], total: number): string {
+  const first = failed[0];
+  const head = `${failed.length} of ${plural(total, 'test')} failed`;
+  if (!first) return head;
+  const message = first.errors[0] ? `: ${firstLine(first.errors[0].message)}` : '';
+  const more = failed.length > 1 ? `; and ${failed.length - 1} more` : '';
+  return `${head}: ${first.file}:${first.line} ${first.fullName}${message}${more}`;
 }
 
 /** A covered, missing or not-run cell of a partial layer did not (wholly) run: say so, never "no test". */
@@ -112,7 +142,7 @@ function stateOf(issue: Issue, required: boolean, tests: readonly TestRecord[]):
       : { state: 'missing', reason: 'no test is tagged with this issue in this layer' };
   }
   const failed = tests.filter((t) => t.state === 'failed');
-  if (failed.length) return { state: 'failed', reason: `${failed.length} of ${tests.length} tests failed` };
+  if (failed.length) return { state: 'failed', reason: failedReason(failed, tests.length) };
   const passed = tests.filter((t) => t.state === 'passed');
   if (passed.some((t) => t.evidence.some(actedOn))) return { state: 'covered' };
   // A retried pass proves the protection held once, not that it holds: never covered.
@@ -150,11 +180,13 @@ function notPassedState(issue: Issue, required: boolean, tests: readonly TestRec
       reason: `${count(expected.length, expected.length > 1 ? 'tests are' : 'test is')} marked test.fails: a protection known to be broken covers nothing`,
     };
   }
-  if (issue.status === 'planned' && required) return { state: 'planned', reason: `all ${tests.length} tests skipped` };
+  if (issue.status === 'planned' && required) {
+    return { state: 'planned', reason: allSkipped(tests.length) };
+  }
   const notRun = tests.filter((t) => t.state === 'not-run');
   if (notRun.length === tests.length) {
     const notes = [...new Set(notRun.map((t) => t.note).filter(Boolean))];
-    return { state: 'not-run', reason: `all ${tests.length} tests were skipped: ${notes.join('; ')}` };
+    return { state: 'not-run', reason: `${allSkipped(tests.length)}: ${notes.join('; ')}` };
   }
   const by = (s: TestState) => tests.filter((t) => t.state === s).length;
   const parts = [
@@ -164,6 +196,8 @@ function notPassedState(issue: Issue, required: boolean, tests: readonly TestRec
   ].filter(Boolean);
   return { state: 'skipped', reason: `no test ran: ${parts.join(', ')}` };
 }
+
+const allSkipped = (n: number) => (n === 1 ? 'all 1 test was skipped' : `all ${n} tests were skipped`);
 
 /** The primitives that said they did not act, and why, so a vacuous reason names them (first 3). */
 function idleNote(passed: readonly TestRecord[]): string {
@@ -175,6 +209,11 @@ function idleNote(passed: readonly TestRecord[]): string {
   if (idle.length === 0) return '';
   const more = idle.length > 3 ? `; and ${idle.length - 3} more` : '';
   return ` (${idle.slice(0, 3).join('; ')}${more})`;
+}
+
+function unknownTag(tag: string, layer: string, first: TestRecord, issueIds: ReadonlySet<string>): UnknownTag {
+  const suggestion = nearestName(tag, issueIds);
+  return { tag, layer, tests: [], file: first.file, line: first.line, ...(suggestion ? { suggestion } : {}) };
 }
 
 /**
@@ -210,14 +249,12 @@ export function computeCoverage(
           pushTo(testsByLayerIssue, `${layer}\u0000${tag}`, t);
         } else {
           const key = `${layer}\u0000${tag}`;
-          const entry = unknownTags.get(key) ?? { tag, layer, tests: [] };
+          const entry = unknownTags.get(key) ?? unknownTag(tag, layer, t, issueIds);
           entry.tests.push(`${t.file}:${t.line} ${t.fullName}`);
           unknownTags.set(key, entry);
         }
       }
-      const quiet =
-        t.state === 'passed' ? !t.evidence.some(actedOn) : t.state === 'flaky' && !passingEvidence(t).some(actedOn);
-      if (quiet && issues.length) {
+      if (quietPass(t) && issues.length) {
         vacuousTests.push({ layer, test: `${t.file}:${t.line} ${t.fullName}`, issues });
       }
     }

@@ -15,7 +15,11 @@ export function cut(text: string, max: number): string {
 
 /** The first line of an error message, without colour codes, cut to `max` characters. */
 export function firstLine(text: string, max = 200): string {
-  const line = text.replace(ANSI, '').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+  const line =
+    text
+      .replace(ANSI, '')
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '') ?? '';
   return cut(line.trim(), max);
 }
 

@@ -1,11 +1,13 @@
 import { gapMessage } from './completeness.ts';
 import type { Coverage } from './coverage.ts';
 import type { Policy } from './schema.ts';
+import { failedPlace, fileErrorReason, unknownTagReason, vacuousTestReasons } from './test-reasons.ts';
 
 export type GateReasonCode =
   | 'missing'
   | 'failed'
   | 'vacuous'
+  | 'vacuous-test'
   | 'flaky'
   | 'skipped'
   | 'unattributed'
@@ -23,6 +25,11 @@ export interface GateReason {
   message: string;
   issue?: string;
   layer?: string;
+  /** The test file and line the reason is about (a failed or vacuous test, a file that did not load). */
+  file?: string;
+  line?: number;
+  /** More than the one-line message: each failed test's place and first error lines with the diff. */
+  detail?: string;
 }
 
 export interface Verdict {
@@ -84,6 +91,7 @@ export function gate(coverage: Coverage, policy: Policy): Verdict {
     applyQuarantine(cell, { passed: own.failures.length === 0, ...own }, failures, warnings);
   }
   coverageVerdict(coverage, failures, warnings);
+  vacuousTestReasons(coverage.cells, policy, failures, warnings);
   return { passed: failures.length === 0, failures, warnings };
 }
 
@@ -97,7 +105,7 @@ function cellVerdict(cell: CellOf, policy: Policy): { failures: GateReason[]; wa
     const why = cell.reason ? `: ${cell.reason}` : '';
     switch (cell.state) {
       case 'failed':
-        failures.push({ code: 'failed', message: `${label} failed${why}`, ...where });
+        failures.push({ code: 'failed', message: `${label} failed${why}`, ...where, ...failedPlace(cell) });
         break;
       case 'missing':
         failures.push({ code: 'missing', message: `${label} is required but has no test${why}`, ...where });
@@ -139,13 +147,7 @@ function cellVerdict(cell: CellOf, policy: Policy): { failures: GateReason[]; wa
 
 /** What the coverage as a whole adds: unknown tags, unattributed evidence, empty projects, file errors, gaps. */
 function coverageVerdict(coverage: Coverage, failures: GateReason[], warnings: GateReason[]): void {
-  for (const u of coverage.unknownTags) {
-    failures.push({
-      code: 'unknown-tag',
-      layer: u.layer,
-      message: `tag "${u.tag}" is declared by no issue in the matrix (used by ${u.tests.length} test${u.tests.length > 1 ? 's' : ''} in ${u.layer}, e.g. ${u.tests[0]})`,
-    });
-  }
+  for (const u of coverage.unknownTags) failures.push(unknownTagReason(u));
   for (const u of coverage.unattributed) warnings.push(unattributedReason(u));
   for (const p of coverage.emptyProjects) {
     failures.push({
@@ -154,8 +156,6 @@ function coverageVerdict(coverage: Coverage, failures: GateReason[], warnings: G
       message: `project "${p.project}" of layer ${p.layer} ran no tests: check its vitest include patterns`,
     });
   }
-  for (const e of coverage.fileErrors) {
-    failures.push({ code: 'file-error', layer: e.layer, message: `${e.file}: ${e.kind}: ${e.message}` });
-  }
+  for (const e of coverage.fileErrors) failures.push(fileErrorReason(e));
   for (const g of coverage.gaps) failures.push({ code: 'partial', layer: g.layer, message: gapMessage(g) });
 }

@@ -115,7 +115,10 @@ describe('computeCoverage cell states', () => {
 
   test('failed: any mapped test failed, even beside covering ones', () => {
     const cov = computeCoverage(m, [results('l1', [t(['a']), t(['a'], { state: 'failed' })])]);
-    expect(cell(cov, 'a', 'l1')).toMatchObject({ state: 'failed', reason: '1 of 2 tests failed' });
+    expect(cell(cov, 'a', 'l1')).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/^1 of 2 tests failed: suites\/suite-l1\/t.test.ts:\d+ suite > test \d+$/),
+    });
   });
 
   test('missing: required, the layer ran, no test is tagged', () => {
@@ -132,7 +135,7 @@ describe('computeCoverage cell states', () => {
     const ran = computeCoverage(m, [results('l2', [t(['b'])])]);
     expect(cell(ran, 'later', 'l2')).toMatchObject({ state: 'planned', reason: 'planned: no test yet' });
     const skipped = computeCoverage(m, [results('l2', [t(['b']), t(['later'], { state: 'skipped', evidence: [] })])]);
-    expect(cell(skipped, 'later', 'l2')).toMatchObject({ state: 'planned', reason: 'all 1 tests skipped' });
+    expect(cell(skipped, 'later', 'l2')).toMatchObject({ state: 'planned', reason: 'all 1 test was skipped' });
   });
 
   test('planned stays planned when its layer did not run', () => {
@@ -209,6 +212,8 @@ describe('computeCoverage cross-checks', () => {
       {
         tag: 'sig-trem',
         layer: 'l1',
+        file: typo.file,
+        line: typo.line,
         tests: [`${typo.file}:${typo.line} ${typo.fullName}`, `${also.file}:${also.line} ${also.fullName}`],
       },
     ]);
@@ -244,7 +249,10 @@ describe('computeCoverage cross-checks', () => {
       results('l1', [t(['a'])], { shard: { index: 1, count: 2 } }),
       results('l1', [t(['a'], { state: 'failed' })], { shard: { index: 2, count: 2 } }),
     ]);
-    expect(cell(cov, 'a', 'l1')).toMatchObject({ state: 'failed', reason: '1 of 2 tests failed' });
+    expect(cell(cov, 'a', 'l1')).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/^1 of 2 tests failed: suites\/suite-l1\/t.test.ts:\d+ suite > test \d+$/),
+    });
   });
 
   test('file errors are collected with their layer', () => {

@@ -59,8 +59,18 @@ describe('gate', () => {
     const rs = green();
     rs[1] = results('l2', [t(['net'], { state: 'failed', errors: [{ message: 'timeout' }] })]);
     const v = verdict(rs);
+    const failed = rs[1]!.tests[0]!;
+    const place = `${failed.file}:${failed.line} ${failed.fullName}`;
     expect(v.failures).toEqual([
-      { code: 'failed', issue: 'net', layer: 'l2', message: 'net × l2 failed: 1 of 1 tests failed' },
+      {
+        code: 'failed',
+        issue: 'net',
+        layer: 'l2',
+        message: `net × l2 failed: 1 of 1 test failed: ${place}: timeout`,
+        file: failed.file,
+        line: failed.line,
+        detail: `${place}\ntimeout`,
+      },
     ]);
   });
 
@@ -137,7 +147,7 @@ describe('gate', () => {
         code: 'not-run',
         issue: 'net',
         layer: 'l2',
-        message: 'net × l2 did not run: all 1 tests were skipped: no container runtime',
+        message: 'net × l2 did not run: all 1 test was skipped: no container runtime',
       },
     ]);
   });
@@ -152,7 +162,9 @@ describe('gate', () => {
       {
         code: 'unknown-tag',
         layer: 'l1',
-        message: `tag "nett" is declared by no issue in the matrix (used by 1 test in l1, e.g. ${typo.file}:${typo.line} ${typo.fullName})`,
+        message: `tag "nett" is declared by no issue in the matrix (did you mean \`net\`?) (used by 1 test in l1, e.g. ${typo.file}:${typo.line} ${typo.fullName})`,
+        file: typo.file,
+        line: typo.line,
       },
     ]);
   });
@@ -191,6 +203,7 @@ describe('gate', () => {
         code: 'file-error',
         layer: 'l1',
         message: 'suites/suite-l1/hang.test.ts: timeout: killed at the layer timeout (5m)',
+        file: 'suites/suite-l1/hang.test.ts',
       },
     ]);
   });

@@ -117,6 +117,7 @@ describe('loadMatrix', () => {
     expect(matrix.policy).toEqual({
       require: [{ layers: ['l1'] }],
       vacuous: 'fail',
+      vacuousTests: 'warn',
       planned: 'allow',
       notRun: 'fail',
       flaky: 'fail',

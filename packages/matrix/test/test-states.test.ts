@@ -82,7 +82,7 @@ describe('skipped and todo tests', () => {
     const cov = covers(t(['a'], { state: 'not-run', evidence: [], note: 'no container runtime' }));
     expect(cell(cov, 'a')).toMatchObject({
       state: 'not-run',
-      reason: 'all 1 tests were skipped: no container runtime',
+      reason: 'all 1 test was skipped: no container runtime',
     });
     expect(codes(cov, { ...m.policy, notRun: 'allow' })).toMatchObject({ failures: [], passed: true });
   });

@@ -37,7 +37,7 @@ describe('run → gate on a real vitest workspace', () => {
       DEMO_MODE: 'failed',
     });
     expect(code).toBe(1);
-    expect(out).toMatch(/retry × l1 failed: 1 of 1 tests failed/);
+    expect(out).toMatch(/retry × l1 failed: 1 of 1 test failed: /);
   });
 
   test('gating all layers after running only l1 reports l2 as not run', async () => {
