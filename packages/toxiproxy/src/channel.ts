@@ -1,7 +1,16 @@
 import type { Chunk } from './toxics/toxic.ts';
 
-/** `null` is end of stream, as in Toxiproxy's chunk channels. */
-export type Item = Chunk | null;
+/**
+ * The connection is closing (a toxic closed it, or the source socket closed or failed):
+ * the sink closes its socket fully once what precedes it is written.
+ */
+export const CLOSE: unique symbol = Symbol('close');
+
+/**
+ * `null` is end of stream from the source (its FIN): the sink half-closes its socket, after
+ * every byte before it. `CLOSE` closes the connection.
+ */
+export type Item = Chunk | null | typeof CLOSE;
 
 /** Where a stage sends its output: the next stage's channel, or the socket sink. */
 export interface Output {

@@ -6,8 +6,12 @@ import type { ToxicCollection } from './toxic-collection.ts';
 
 /**
  * One accepted client and its own upstream socket, joined by two links: `upstream`
- * (client → server) and `downstream` (server → client). It is over once both sockets
- * have closed.
+ * (client → server) and `downstream` (server → client). A half-close passes through: each
+ * side's FIN reaches the other after every byte before it, and the sockets close by
+ * themselves once both directions have ended. A close (a toxic's, or a socket that closed or
+ * failed) closes the whole connection: the closed link's destination at once, the other
+ * socket once its own link has ended too (the closed socket ends that link, after what it
+ * still carries). It is over once both sockets have closed.
  */
 export class Connection {
   readonly #client: Socket;
@@ -17,7 +21,10 @@ export class Connection {
   readonly #onClose: (connection: Connection) => void;
   readonly up: Link;
   readonly down: Link;
+  readonly #sinks: SocketSink[];
   #open = 2;
+  #ended = 0;
+  #closing = false;
 
   constructor(
     client: Socket,
@@ -33,8 +40,12 @@ export class Connection {
     this.#onClose = onClose;
     // Toxiproxy sets SO_LINGER=0 on both sockets when reset_peer is present at accept.
     this.#reset = toxics.resetsOnClose();
-    this.up = new Link('upstream', client, new SocketSink(upstream, this.#reset), random, readers.client);
-    this.down = new Link('downstream', upstream, new SocketSink(client, this.#reset), random, readers.upstream);
+    this.#sinks = [
+      new SocketSink(upstream, this.#reset, this.#linkEnded),
+      new SocketSink(client, this.#reset, this.#linkEnded),
+    ];
+    this.up = new Link('upstream', client, this.#sinks[0]!, random, readers.client);
+    this.down = new Link('downstream', upstream, this.#sinks[1]!, random, readers.upstream);
     client.once('close', this.#socketClosed);
     upstream.once('close', this.#socketClosed);
     toxics.addLink(this.up);
@@ -51,6 +62,13 @@ export class Connection {
       else socket.destroy();
     }
   }
+
+  /** A link's end reached its destination; `full` when that was a close, not a half-close. */
+  #linkEnded = (full: boolean): void => {
+    this.#ended++;
+    if (full) this.#closing = true;
+    if (this.#closing && this.#ended === 2) for (const sink of this.#sinks) sink.close();
+  };
 
   #socketClosed = (): void => {
     if (--this.#open > 0) return;

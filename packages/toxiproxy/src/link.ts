@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { Channel, type Output } from './channel.ts';
+import { Channel, CLOSE, type Output } from './channel.ts';
 import type { Reader, ReadTarget } from './reader.ts';
 import type { SocketSink } from './sink.ts';
 import { Stub } from './stub.ts';
@@ -59,8 +59,8 @@ export class Link implements ReadTarget {
     }
     if (this.#reader) this.#reader.bind(this);
     else this.#source.on('data', this.#onData);
-    this.#source.on('end', this.#onEnd);
-    this.#source.on('close', this.#onEnd);
+    this.#source.on('end', this.#onHalfClose);
+    this.#source.on('close', this.#onClose);
   }
 
   addToxic(wrapper: ToxicWrapper): Promise<void> {
@@ -187,10 +187,16 @@ export class Link implements ReadTarget {
     if (!this.#destroyed) this.#source.resume();
   };
 
-  #onEnd = (): void => {
+  /** The source's FIN: passed on as a half-close, after every byte before it. */
+  #onHalfClose = (): void => this.#end(null);
+
+  /** The source closed or failed without (or after) a FIN: the connection closes. */
+  #onClose = (): void => this.#end(CLOSE);
+
+  #end(item: null | typeof CLOSE): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (this.#chained) this.#stubs[0]!.input.push(null);
-    else this.#sink.end();
-  };
+    if (this.#chained) this.#stubs[0]!.input.push(item);
+    else this.#sink.end(item === CLOSE);
+  }
 }

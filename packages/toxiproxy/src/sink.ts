@@ -1,24 +1,28 @@
 import type { Socket } from 'node:net';
-import type { Item, Output } from './channel.ts';
+import { CLOSE, type Item, type Output } from './channel.ts';
 
 /**
- * The end of a link: writes chunks to the destination socket with backpressure and, at end
- * of stream, fully closes it (Toxiproxy closes, it never half-closes). Closing is an RST
- * when a reset_peer toxic was present at accept time.
+ * The end of a link: writes chunks to the destination socket with backpressure. At end of
+ * stream it half-closes the socket (FIN after every byte before it) and, on `CLOSE`, closes
+ * it fully once written: an RST when a reset_peer toxic was present at accept time.
+ * (Toxiproxy closes fully on either; a half-close is proxied here, as Envoy does.)
  */
 export class SocketSink implements Output {
   readonly #socket: Socket;
   readonly #reset: boolean;
   #waiters: Array<() => void> = [];
   #ended = false;
+  readonly #onEnd: (full: boolean) => void;
   /** Bytes handed to the destination socket. */
   sent = 0;
 
-  constructor(socket: Socket, reset: boolean) {
+  /** `onEnd` hears how the stream ended: `full` for a close, not a half-close. */
+  constructor(socket: Socket, reset: boolean, onEnd: (full: boolean) => void = () => {}) {
     this.#socket = socket;
     this.#reset = reset;
+    this.#onEnd = onEnd;
     socket.on('drain', this.#notify);
-    socket.on('close', this.#notify);
+    socket.on('close', this.#closed);
   }
 
   get ended(): boolean {
@@ -49,14 +53,22 @@ export class SocketSink implements Output {
   }
 
   push(item: Item): boolean {
-    if (item !== null) return this.write(item.data);
-    this.end();
+    if (item === null || item === CLOSE) this.end(item === CLOSE);
+    else return this.write(item.data);
     return true;
   }
 
-  end(): void {
+  /** End of stream: a FIN after what is queued, or (`full`) the close. */
+  end(full: boolean): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (full) this.close();
+    else if (!this.#socket.destroyed) this.#socket.end();
+    this.#onEnd(full);
+  }
+
+  /** Closes the socket once what is queued is written (at once, with an RST, under reset_peer). */
+  close(): void {
     const socket = this.#socket;
     if (socket.destroyed) return;
     if (this.#reset) socket.resetAndDestroy();
@@ -85,6 +97,12 @@ export class SocketSink implements Output {
    */
   #written = (error?: Error | null): void => {
     if (error || this.#socket.writableLength === 0) this.#notify();
+  };
+
+  /** The destination is gone (closed or failed): nothing more can reach it, the connection closes. */
+  #closed = (): void => {
+    this.end(true);
+    this.#notify();
   };
 
   #notify = (): void => {

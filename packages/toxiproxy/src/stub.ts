@@ -1,4 +1,4 @@
-import { Channel, type Item, type Output } from './channel.ts';
+import { Channel, CLOSE, type Item, type Output } from './channel.ts';
 import type { ToxicCounter, ToxicWrapper } from './toxic-wrapper.ts';
 import { noop } from './toxics/noop.ts';
 import type { Chunk, ToxicStub } from './toxics/toxic.ts';
@@ -23,6 +23,8 @@ export class Stub implements ToxicStub {
   #counter: ToxicCounter | undefined;
   /** Whether this link was already counted as a connection the toxic acted on. */
   #counted = false;
+  /** The end of stream read was the source's half-close (FIN), not a closing connection. */
+  #halfClosed = false;
 
   constructor(input: Channel, output: Output, random: () => number) {
     this.input = input;
@@ -36,6 +38,10 @@ export class Stub implements ToxicStub {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get halfClosed(): boolean {
+    return this.#halfClosed;
   }
 
   random(): number {
@@ -65,11 +71,21 @@ export class Stub implements ToxicStub {
     return !this.#closed;
   }
 
+  /** Closes the connection: both directions, once what this stage already wrote is out. */
   close(): void {
+    this.#finish(CLOSE);
+  }
+
+  /** Forwards the end of stream this stage read: a half-close stays a half-close. */
+  end(): void {
+    this.#finish(this.#halfClosed ? null : CLOSE);
+  }
+
+  #finish(item: null | typeof CLOSE): void {
     if (this.#closed) return;
     this.#closed = true;
     this.input.discard();
-    this.output.push(null);
+    this.output.push(item);
   }
 
   /** Tears the stub down with its link: cancels any pending timer or wait. */
@@ -94,14 +110,23 @@ export class Stub implements ToxicStub {
     }
   }
 
-  read(): Promise<Item | undefined> {
+  /** What a toxic sees of an item: both kinds of end are `null` (`halfClosed` tells them apart). */
+  #seen(item: Item): Chunk | null {
+    if (item === null || item === CLOSE) {
+      this.#halfClosed = item === null;
+      return null;
+    }
+    return item;
+  }
+
+  read(): Promise<Chunk | null | undefined> {
     if (this.#interrupted) return Promise.resolve(undefined);
     const item = this.input.shift();
-    if (item !== Channel.EMPTY) return Promise.resolve(item);
+    if (item !== Channel.EMPTY) return Promise.resolve(this.#seen(item));
     return new Promise((resolve) => {
       this.input.take((next) => {
         this.#cancel = undefined;
-        resolve(next);
+        resolve(this.#seen(next));
       });
       this.#cancel = () => {
         this.input.cancelTake();
@@ -111,10 +136,10 @@ export class Stub implements ToxicStub {
     });
   }
 
-  readWithin(ms: number): Promise<Item | undefined | false> {
+  readWithin(ms: number): Promise<Chunk | null | undefined | false> {
     if (this.#interrupted) return Promise.resolve(undefined);
     const item = this.input.shift();
-    if (item !== Channel.EMPTY) return Promise.resolve(item);
+    if (item !== Channel.EMPTY) return Promise.resolve(this.#seen(item));
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.input.cancelTake();
@@ -124,7 +149,7 @@ export class Stub implements ToxicStub {
       this.input.take((next) => {
         clearTimeout(timer);
         this.#cancel = undefined;
-        resolve(next);
+        resolve(this.#seen(next));
       });
       this.#cancel = () => {
         clearTimeout(timer);

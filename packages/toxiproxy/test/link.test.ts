@@ -1,7 +1,7 @@
 // Checklist items 42–46, 52 and 53 (link_test.go, toxics/*_test.go): chain mechanics and
 // single toxics driven at stub level, where pieces and state are observable.
 import { describe, expect, test } from 'vitest';
-import { Channel, type Item, type Output } from '../src/channel.ts';
+import { Channel, CLOSE, type Item, type Output } from '../src/channel.ts';
 import { Stub } from '../src/stub.ts';
 import { ToxicWrapper } from '../src/toxic-wrapper.ts';
 import { toxicTypes } from '../src/toxics/registry.ts';
@@ -19,10 +19,15 @@ class Collector implements Output {
   }
   offSpace(): void {}
   get data(): Buffer[] {
-    return this.items.filter((i) => i !== null).map((i) => i!.data);
+    return this.items.flatMap((i) => (i === null || i === CLOSE ? [] : [i.data]));
   }
+  /** Ended: passed on a half-close (`null`) or closed the connection (`CLOSE`). */
   get closed(): boolean {
-    return this.items.at(-1) === null;
+    const last = this.items.at(-1);
+    return last === null || last === CLOSE;
+  }
+  get closedFully(): boolean {
+    return this.items.at(-1) === CLOSE;
   }
 }
 
@@ -210,7 +215,7 @@ describe('53: limit_data at stub level', () => {
 
   test('chunk larger than the limit is truncated, then closed', async () => {
     const out = await run(100, [text(150)]);
-    expect([out.data.map((d) => d.length), out.closed]).toEqual([[100], true]);
+    expect([out.data.map((d) => d.length), out.closedFully]).toEqual([[100], true]);
   });
 
   test('multiple chunks up to the limit; second chunk overflow 90 + 20 ⇒ 90 + 10', async () => {
@@ -236,11 +241,15 @@ describe('53: limit_data at stub level', () => {
     expect([out.data.map((d) => d.length), out.closed]).toEqual([[60, 40], true]);
   });
 
-  test('end of stream (nil input) closes', async () => {
-    const { input, out } = stubFor(wrapper('limit_data', { bytes: 100 }));
-    input.push(null);
+  test('end of stream (nil input) closes; a half-close passes on as one, a closing connection as a close', async () => {
+    const half = stubFor(wrapper('limit_data', { bytes: 100 }));
+    half.input.push(null);
     await tick();
-    expect(out.closed).toBe(true);
+    expect([half.out.closed, half.out.closedFully]).toEqual([true, false]);
+    const full = stubFor(wrapper('limit_data', { bytes: 100 }));
+    full.input.push(CLOSE);
+    await tick();
+    expect(full.out.closedFully).toBe(true);
   });
 });
 

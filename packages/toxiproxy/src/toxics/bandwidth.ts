@@ -15,7 +15,7 @@ export const bandwidth = defineToxic<{ rate: number }>({
     for (;;) {
       const chunk = await stub.read();
       if (chunk === undefined) return;
-      if (chunk === null) return stub.close();
+      if (chunk === null) return stub.end();
       stub.acted(chunk.data.length); // every byte is paced (or, at rate 0, held)
       debt = rate <= 0 ? 0 : debt + chunk.data.length / rate;
       // Large chunks go out in 100 ms slices; with rate 0 this loops forever emitting nothing,

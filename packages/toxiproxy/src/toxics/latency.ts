@@ -14,7 +14,7 @@ export const latency = defineToxic<{ latency: number; jitter: number }>({
     for (;;) {
       const chunk = await stub.read();
       if (chunk === undefined) return;
-      if (chunk === null) return stub.close();
+      if (chunk === null) return stub.end();
       let delay = attributes.latency;
       if (attributes.jitter > 0) delay += Math.floor(stub.random() * 2 * attributes.jitter) - attributes.jitter;
       const wait = delay - (performance.now() - chunk.timestamp);

@@ -19,7 +19,7 @@ export const limitData = defineToxic<{ bytes: number }, LimitState>({
     for (;;) {
       const chunk = await stub.read();
       if (chunk === undefined) return;
-      if (chunk === null) return stub.close();
+      if (chunk === null) return stub.end();
       const remaining = Math.max(0, attributes.bytes - state.transmitted);
       const data = remaining < chunk.data.length ? chunk.data.subarray(0, remaining) : chunk.data;
       if (data.length > 0) {

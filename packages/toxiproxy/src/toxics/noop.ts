@@ -10,7 +10,7 @@ export const noop = defineToxic<Record<never, number>, unknown>({
     for (;;) {
       const chunk = await stub.read();
       if (chunk === undefined) return;
-      if (chunk === null) return stub.close();
+      if (chunk === null) return stub.end();
       await stub.write(chunk);
     }
   },

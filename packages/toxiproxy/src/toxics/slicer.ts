@@ -19,7 +19,7 @@ export const slicer = defineToxic<{ average_size: number; size_variation: number
     for (;;) {
       const chunk = await stub.read();
       if (chunk === undefined) return;
-      if (chunk === null) return stub.close();
+      if (chunk === null) return stub.end();
       const bounds = [0];
       split(0, chunk.data.length, attributes.average_size, attributes.size_variation, () => stub.random(), bounds);
       if (bounds.length > 2) stub.acted(chunk.data.length); // only a chunk it split

@@ -1,6 +1,6 @@
 import { defineToxic } from './toxic.ts';
 
-/** Data passes unchanged; the close that follows end of stream is delayed by `delay` ms. */
+/** Data passes unchanged; the end of stream (a half-close, or the close) is delayed by `delay` ms. */
 export const slowClose = defineToxic<{ delay: number }>({
   type: 'slow_close',
   goName: 'SlowCloserToxic',
@@ -14,7 +14,7 @@ export const slowClose = defineToxic<{ delay: number }>({
         if (attributes.delay > 0) stub.acted(0); // the close it delays
         // Interrupted while waiting: close now rather than lose the end of stream.
         await stub.sleep(attributes.delay);
-        return stub.close();
+        return stub.end();
       }
       await stub.write(chunk);
     }

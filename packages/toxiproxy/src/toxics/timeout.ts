@@ -2,7 +2,8 @@ import { defineToxic } from './toxic.ts';
 
 /**
  * Drops all data in its direction. With `timeout > 0` the connection is closed once no
- * chunk has arrived for `timeout` ms (the timer restarts on every dropped chunk). Removing
+ * chunk has arrived for `timeout` ms (the timer restarts on every dropped chunk, and on a
+ * half-close, which it swallows like the data: the FIN never arrives either). Removing
  * the toxic closes the connections it holds, as Toxiproxy's `Cleanup` does.
  */
 export const timeout = defineToxic<{ timeout: number }>({
@@ -15,7 +16,11 @@ export const timeout = defineToxic<{ timeout: number }>({
     for (;;) {
       const chunk = attributes.timeout > 0 ? await stub.readWithin(attributes.timeout) : await stub.read();
       if (chunk === undefined) return;
-      if (chunk === null) return stub.close();
+      // A half-close is swallowed like the data (the timer goes on); a closing connection closes.
+      if (chunk === null) {
+        if (stub.halfClosed) continue;
+        return stub.close();
+      }
       if (chunk === false) {
         stub.acted(0); // the connection it closed for want of data
         return stub.close();

@@ -23,8 +23,19 @@ export interface ToxicStub<S = unknown> {
   write(chunk: Chunk): Promise<void>;
   /** Resolves `true` after `ms`, or `false` as soon as the stub is interrupted. */
   sleep(ms: number): Promise<boolean>;
-  /** Ends this link: forwards end-of-stream and drops anything sent to this stage later. */
+  /**
+   * After `read` returned `null`: passes that end of stream on (a client's or server's
+   * half-close stays a half-close; a closing connection keeps closing), and drops anything
+   * sent to this stage later.
+   */
+  end(): void;
+  /**
+   * Closes the connection, both directions, once what this stage already wrote is out (what
+   * limit_data, timeout and reset_peer do), and drops anything sent to this stage later.
+   */
   close(): void;
+  /** After `read` returned `null`: true when that was the source's half-close (FIN), false when the connection is closing. */
+  readonly halfClosed: boolean;
   readonly interrupted: boolean;
   /** Per-link state created by `newState`; it survives restarts of the stub (updates). */
   readonly state: S;
