@@ -1,6 +1,13 @@
 import { relative, sep } from 'node:path';
 import type { FaultEvidence } from '@faultline/evidence';
-import type { FileError, TestRecord, TestState, UnattributedEvidence } from '@faultline/matrix';
+import {
+  cut,
+  didYouMean,
+  type FileError,
+  type TestRecord,
+  type TestState,
+  type UnattributedEvidence,
+} from '@faultline/matrix';
 import type { Reporter, TestCase, TestModule, TestRunEndReason } from 'vitest/node';
 import type { FaultlineAttempt } from './meta.ts';
 import './meta.ts';
@@ -26,6 +33,40 @@ export interface FaultlineReporterOptions {
 }
 
 const toPosix = (p: string) => p.split(sep).join('/');
+
+// Colour codes vitest leaves in an assertion's diff.
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const MAX_DIFF = 8 * 1024;
+
+/** What vitest's serialised errors carry that we keep. */
+interface VitestError {
+  message?: string;
+  stack?: string;
+  diff?: string;
+  stacks?: ReadonlyArray<{ file: string; line: number }>;
+}
+
+// vitest's strictTags error: `The tag "x" is not defined in the configuration. Available tags are:\n- id: ...`
+const UNKNOWN_TAG = /^The tag "([^"]*)" is not defined in the configuration\. Available tags are:\n([\s\S]*)$/;
+
+/** The line of the module an error's stack points at (the test call that threw), if any. */
+function lineIn(error: VitestError, moduleId: string): number | undefined {
+  const frame = error.stacks?.find((s) => s.file === moduleId);
+  if (frame) return frame.line;
+  const escaped = moduleId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`${escaped}:(\\d+):\\d+`).exec(error.stack ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** An unknown tag said the way a faultline user needs it: where, the nearest issue id, what tags are. */
+function unknownTagMessage(message: string, where: string): string | undefined {
+  const m = UNKNOWN_TAG.exec(message);
+  if (!m) return undefined;
+  const tag = m[1] ?? '';
+  const ids = (m[2] ?? '').split('\n').flatMap((l) => /^- ([^:\s]+)/.exec(l)?.[1] ?? []);
+  const issues = ids.length > 12 ? `${ids.slice(0, 12).join(', ')}, and ${ids.length - 12} more` : ids.join(', ');
+  return `unknown tag "${tag}" at ${where}${didYouMean(tag, ids)}: a tag links a test to the matrix issue of that id (issues: ${issues})`;
+}
 
 /** Every attempt's evidence; numbered by attempt when the test ran more than once. */
 function attemptsEvidence(attempts: readonly FaultlineAttempt[]): FaultEvidence[] {
@@ -75,10 +116,7 @@ export class FaultlineReporter implements Reporter {
   onTestModuleEnd(module: TestModule): void {
     const file = this.#file(module.moduleId);
     for (const error of module.errors()) {
-      this.#options.onEvent({
-        type: 'file-error',
-        error: { project: this.#options.project, file, kind: 'load', message: error.message ?? String(error) },
-      });
+      this.#options.onEvent({ type: 'file-error', error: this.#loadError(error, module.moduleId, file) });
     }
     const unattributed = module.meta().faultline?.unattributed;
     if (unattributed?.evidence.length) {
@@ -90,6 +128,13 @@ export class FaultlineReporter implements Reporter {
       });
     }
     this.#options.onEvent({ type: 'module-end', file, state: module.state() });
+  }
+
+  #loadError(error: VitestError, moduleId: string, file: string): FileError {
+    const line = lineIn(error, moduleId);
+    const raw = error.message ?? String(error);
+    const message = unknownTagMessage(raw, line ? `${file}:${line}` : file) ?? raw;
+    return { project: this.#options.project, file, ...(line ? { line } : {}), kind: 'load', message };
   }
 
   onTestRunEnd(
@@ -142,6 +187,7 @@ export class FaultlineReporter implements Reporter {
       errors: (result.errors ?? []).map((e) => ({
         message: e.message ?? String(e),
         ...(e.stack ? { stack: e.stack } : {}),
+        ...(e.diff ? { diff: cut(e.diff.replace(ANSI, ''), MAX_DIFF) } : {}),
       })),
       ...(output ? { output } : {}),
       ...(result.state === 'skipped' && result.note ? { note: result.note } : {}),

@@ -4,10 +4,10 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { startVitest } from 'vitest/node';
 import { FaultlineReporter, type ReporterEvent } from '../src/index.ts';
 
-const fixture = fileURLToPath(new URL('./fixtures/states', import.meta.url));
+const statesFixture = fileURLToPath(new URL('./fixtures/states', import.meta.url));
 
 // Runs the fixture suite through vitest's API with the faultline reporter, as the runner does.
-async function runFixture(): Promise<ReporterEvent[]> {
+async function runFixture(fixture = statesFixture): Promise<ReporterEvent[]> {
   const events: ReporterEvent[] = [];
   const reporter = new FaultlineReporter({ project: 'states', root: fixture, onEvent: (e) => events.push(e) });
   const vitest = await startVitest(
@@ -77,5 +77,36 @@ describe('FaultlineReporter test states and evidence', () => {
     expect(unattributed.map((u) => [u.file, u.evidence.map((e) => e.detail).sort()])).toEqual([
       ['test/concurrent.test.ts', ['fired in beforeAll', 'unbound job fired']],
     ]);
+  });
+});
+
+describe('FaultlineReporter failures where the user looks', () => {
+  let events: ReporterEvent[] = [];
+  beforeAll(async () => {
+    events = await runFixture(fileURLToPath(new URL('./fixtures/typos', import.meta.url)));
+  }, 60_000);
+
+  test('an unknown tag is a load error at the test line, with the nearest issue id', () => {
+    const errors = events.flatMap((e) => (e.type === 'file-error' ? [e.error] : []));
+    expect(errors).toEqual([
+      {
+        project: 'states',
+        file: 'test/typo.test.ts',
+        line: 7,
+        kind: 'load',
+        message:
+          'unknown tag "redis-timout" at test/typo.test.ts:7 (did you mean `redis-timeout`?): a tag links a test to the matrix issue of that id (issues: redis-timeout, sig-term)',
+      },
+    ]);
+  });
+
+  test('a failed assertion keeps its expected/received diff', () => {
+    const failed = events.flatMap((e) => (e.type === 'test' && e.test.state === 'failed' ? [e.test] : []));
+    expect(failed.map((t) => t.name)).toEqual(['compares objects']);
+    const error = failed[0]!.errors[0]!;
+    expect(error.message).toMatch(/expected .* to deeply equal/);
+    expect(error.diff).toContain('-   "retries": 2,');
+    expect(error.diff).toContain('+   "retries": 1,');
+    expect(error.diff).not.toMatch(/\u001b\[/);
   });
 });
