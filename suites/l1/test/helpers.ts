@@ -145,7 +145,7 @@ export interface StartOptions {
 
 /**
  * Starts media-cache in this process on a temp dir: a local origin at `<dir>/media` unless
- * `config.origins` says otherwise, small chunks, fast health rounds and probes. `unsafe`
+ * `config.origins` says otherwise, small chunks, fast health rounds (patient checks) and probes. `unsafe`
  * switches from FAULTLINE_BREAK are merged into the config (test-only honesty hook).
  */
 export async function startCache(options: StartOptions = {}): Promise<Started> {
@@ -159,7 +159,9 @@ export async function startCache(options: StartOptions = {}): Promise<Started> {
     ...over,
     cacheDir,
     cache: { chunkSize: CHUNK, probeIntervalMs: 100, ...over.cache },
-    health: { intervalMs: 200, timeoutMs: 500, ...over.health },
+    // A generous default: on a loaded 2-core machine a local origin's check can take longer than
+    // 500 ms, which would mark it down (503) in tests that are not about health; those set their own.
+    health: { intervalMs: 200, timeoutMs: 2_000, ...over.health },
     timeouts: { drainMs: 500, ...over.timeouts },
     supervisor: { backoffInitialMs: 20, backoffMaxMs: 200, ...over.supervisor },
     unsafe: { ...over.unsafe, ...brokenSwitches() },
