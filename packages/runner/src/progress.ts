@@ -1,4 +1,11 @@
-import { type LayerResults, testOutcome } from '@faultline/matrix';
+import {
+  errorExcerpt,
+  type FileError,
+  type LayerResults,
+  plural,
+  type TestRecord,
+  testOutcome,
+} from '@faultline/matrix';
 import type { LayerPlan } from './plan.ts';
 import type { WorkerMessage } from './worker-protocol.ts';
 
@@ -25,6 +32,60 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 function summary(c: Counts): string {
   return `${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`;
+}
+
+// Control characters (escape sequences included) never reach the terminal from test text.
+const term = (s: string) => s.replace(/[\u0000-\u0009\u000b-\u001f\u007f\u009b]/g, '?');
+
+const FILE_ERROR_LABEL: Record<FileError['kind'], string> = {
+  load: 'did not load',
+  timeout: 'was killed at the layer timeout',
+  crash: 'crashed',
+  unhandled: 'threw an unhandled error',
+};
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => `      ${term(l)}`)
+    .join('\n');
+
+function replay(layer: string, seed: number, issue?: string): string {
+  return `      replay: faultline run --layer ${layer}${issue ? ` --issue ${issue}` : ''} --seed ${seed}`;
+}
+
+function failedTestLines(results: LayerResults, t: TestRecord): string[] {
+  const issues = t.tags.length ? `[${t.tags.join(', ')}] ` : '';
+  const excerpt = errorExcerpt(t.errors, 12, 1500);
+  return [
+    `  ✗ ${term(`${issues}${t.file}:${t.line} ${t.fullName}`)}`,
+    ...(excerpt ? [indent(excerpt)] : []),
+    replay(results.layer, results.run.seed, t.tags[0]),
+  ];
+}
+
+function fileErrorLines(results: LayerResults, e: FileError): string[] {
+  const where = e.line ? `${e.file}:${e.line}` : e.file;
+  return [
+    `  ✗ ${term(where)} ${FILE_ERROR_LABEL[e.kind]}`,
+    indent(errorExcerpt([{ message: e.message }], 12, 1500) ?? ''),
+    replay(results.layer, results.run.seed),
+  ];
+}
+
+/** After a layer: every failed test and file error, with its place, first error lines and replay command. */
+export function failureReport(results: LayerResults): string[] {
+  const failed = results.tests.filter((t) => t.state === 'failed');
+  if (!failed.length && !results.errors.length) return [];
+  const counts = [
+    failed.length ? plural(failed.length, 'failed test') : '',
+    results.errors.length ? plural(results.errors.length, 'file error') : '',
+  ].filter(Boolean);
+  return [
+    `${results.layer}: ${counts.join(', ')}:`,
+    ...failed.flatMap((t) => failedTestLines(results, t)),
+    ...results.errors.flatMap((e) => fileErrorLines(results, e)),
+  ];
 }
 
 /**
@@ -59,12 +120,16 @@ export function ttyProgress(out: NodeJS.WriteStream): ProgressSink {
           out.write(`\r\x1b[K  ✗ ${message.test.file}:${message.test.line} ${message.test.fullName}\n`);
         }
       }
-      if (message.type === 'file-error') out.write(`\r\x1b[K  ✗ ${message.error.file}: ${message.error.kind}\n`);
+      if (message.type === 'file-error') {
+        const e = message.error;
+        out.write(`\r\x1b[K  ✗ ${term(e.line ? `${e.file}:${e.line}` : e.file)} ${FILE_ERROR_LABEL[e.kind]}\n`);
+      }
       draw();
     },
     layerEnd(plan, results) {
       if (timer) clearInterval(timer);
       out.write(`\r\x1b[K${plan.layer} ${plan.title}: ${summary(counts)} in ${seconds(results.run.durationMs)}\n`);
+      for (const line of failureReport(results)) out.write(`${line}\n`);
     },
   };
 }
@@ -72,6 +137,7 @@ export function ttyProgress(out: NodeJS.WriteStream): ProgressSink {
 /** Plain lines, one per finished test file: for CI logs and pipes. */
 export function lineProgress(out: NodeJS.WritableStream): ProgressSink {
   const perFile = new Map<string, Counts>();
+  const fileErrors = new Map<string, FileError>();
   let totals: Counts = { passed: 0, failed: 0, skipped: 0 };
   return {
     layerStart(plan) {
@@ -89,16 +155,27 @@ export function lineProgress(out: NodeJS.WritableStream): ProgressSink {
           out.write(`${layer}:   FAIL ${message.test.file}:${message.test.line} ${message.test.fullName}\n`);
         }
       } else if (message.type === 'module-end') {
-        const c = perFile.get(`${project}\u0000${message.file}`) ?? { passed: 0, failed: 0, skipped: 0 };
-        out.write(`${layer}: ${c.failed ? 'FAIL' : 'ok  '} ${project} ${message.file} (${summary(c)})\n`);
+        const key = `${project}\u0000${message.file}`;
+        const c = perFile.get(key) ?? { passed: 0, failed: 0, skipped: 0 };
+        const error = fileErrors.get(key);
+        const ran = c.passed + c.failed + c.skipped > 0;
+        const what = error
+          ? ran
+            ? `${summary(c)}; ${FILE_ERROR_LABEL[error.kind]}`
+            : FILE_ERROR_LABEL[error.kind]
+          : summary(c);
+        const failed = c.failed > 0 || error !== undefined || message.state === 'failed';
+        out.write(`${layer}: ${failed ? 'FAIL' : 'ok  '} ${project} ${message.file} (${what})\n`);
       } else if (message.type === 'file-error') {
-        out.write(
-          `${layer}:   ERROR ${message.error.file}: ${message.error.kind}: ${message.error.message.split('\n')[0]}\n`,
-        );
+        const e = message.error;
+        fileErrors.set(`${project}\u0000${e.file}`, e);
+        const first = errorExcerpt([{ message: e.message }], 1, 300) ?? '';
+        out.write(`${layer}:   ERROR ${term(e.line ? `${e.file}:${e.line}` : e.file)}: ${e.kind}: ${term(first)}\n`);
       }
     },
     layerEnd(plan, results) {
       out.write(`${plan.layer}: ${summary(totals)} in ${seconds(results.run.durationMs)}\n`);
+      for (const line of failureReport(results)) out.write(`${line}\n`);
     },
   };
 }
