@@ -47,6 +47,7 @@ export async function doctor(matrixFile?: string): Promise<Check[]> {
   const l3 = await detectBackends();
   checks.push({ name: 'l3 backend containers', ok: l3.containers.ok, detail: l3.containers.detail });
   checks.push({ name: 'l3 backend embedded', ok: l3.embedded.ok, detail: l3.embedded.detail });
+  if (l3.external) checks.push({ name: 'l3 backend external', ok: l3.external.ok, detail: l3.external.detail });
   checks.push(rlimitCheck(await loadRlimitSupport(), () => has('prlimit', ['--version']) !== undefined));
   checks.push({
     name: 'l2 /proc',

@@ -6,7 +6,7 @@ import { startEmbedded } from './embedded.ts';
 import { detectContainerEngine } from './engine.ts';
 import { NetworkEnvironment } from './environment.ts';
 import { BackendUnavailableError } from './errors.ts';
-import { parsePortRange, startExternal, toxiproxyUrl } from './external.ts';
+import { normalizeApiUrl, parsePortRange, probeToxiproxy, startExternal, toxiproxyUrl } from './external.ts';
 
 export interface NetworkEnvironmentOptions {
   /**
@@ -146,10 +146,32 @@ export interface BackendAvailability {
   detail: string;
 }
 
-/** For `faultline doctor`: which layer-3 backends this machine can run, and why not. */
+/** external, when a Toxiproxy URL is set: whether a Toxiproxy answers there (version and address). */
+async function detectExternal(option: string | undefined): Promise<BackendAvailability | undefined> {
+  const url = toxiproxyUrl(option);
+  if (!url) return undefined;
+  try {
+    const apiUrl = normalizeApiUrl(url);
+    return { ok: true, detail: `Toxiproxy ${await probeToxiproxy(apiUrl, EXTERNAL_PROBE_MS)} at ${apiUrl}` };
+  } catch (error) {
+    if (error instanceof BackendUnavailableError) return { ok: false, detail: error.reason };
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * For `faultline doctor`: which layer-3 backends this machine can run, and why not; `external`
+ * only when a Toxiproxy URL is set (option `toxiproxyUrl`, else `FAULTLINE_TOXIPROXY_URL`).
+ */
 export async function detectBackends(
-  options: { engineTimeoutMs?: number; image?: string } = {},
-): Promise<{ embedded: BackendAvailability; containers: BackendAvailability }> {
+  options: { engineTimeoutMs?: number; image?: string; toxiproxyUrl?: string } = {},
+): Promise<{
+  embedded: BackendAvailability;
+  containers: BackendAvailability;
+  external?: BackendAvailability;
+}> {
+  const external = await detectExternal(options.toxiproxyUrl);
+  const withExternal = external ? { external } : {};
   const embedded: BackendAvailability = { ok: true, detail: '@faultline/toxiproxy in-process server' };
   try {
     const server = await startEmbedded();
@@ -159,7 +181,7 @@ export async function detectBackends(
     embedded.detail = `@faultline/toxiproxy cannot start: ${error instanceof Error ? error.message : String(error)}`;
   }
   const engine = await detectContainerEngine(options.engineTimeoutMs ?? 5000);
-  if (!engine.ok) return { embedded, containers: { ok: false, detail: engine.reason } };
+  if (!engine.ok) return { embedded, containers: { ok: false, detail: engine.reason }, ...withExternal };
   const image = toxiproxyImage(options.image);
   const { getContainerRuntimeClient, ImageName } = await import('testcontainers');
   let present = false;
@@ -173,6 +195,7 @@ export async function detectBackends(
     : `${engine.podman ? 'host' : 'bridge'} networking`;
   return {
     embedded,
+    ...withExternal,
     containers: {
       ok: true,
       detail: `${engine.name} at ${engine.endpoint}; image ${image} ${present ? 'present' : 'not present locally (pulled on first use; fails without a registry)'}; ${networking}`,

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import {
   BackendUnavailableError,
   createNetworkEnvironment,
+  detectBackends,
   networkEnvironmentOrSkip,
   resolveBackendRequest,
 } from '../src/index.ts';
@@ -303,6 +304,16 @@ describe('external backend: a server that is not there or not Toxiproxy is not-r
     process.env.FAULTLINE_TOXIPROXY_URL = url;
     await expect(networkEnvironmentOrSkip(ctx)).rejects.toThrow('skipped'); // auto with the URL set
     expect(notes).toEqual([`layer-3 backend "external" is not available: ${String(caps.notRun)}`]);
+  });
+
+  test('detectBackends probes the external server only when a URL is set', async () => {
+    expect((await detectBackends()).external).toBeUndefined();
+    expect((await detectBackends({ toxiproxyUrl: otherUrl })).external).toEqual({
+      ok: false,
+      detail: `the server at ${otherUrl} is not Toxiproxy: GET /version answered "<html>hello</html>"`,
+    });
+    process.env.FAULTLINE_TOXIPROXY_URL = server!.url;
+    expect((await detectBackends()).external).toEqual({ ok: true, detail: `Toxiproxy 2.12.0 at ${server!.url}` });
   });
 
   test('external without a URL says how to set one', async () => {
