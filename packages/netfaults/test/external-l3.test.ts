@@ -140,3 +140,14 @@ test("a matrix layer's toxiproxyUrl naming a dead server: every l3 cell not-run 
     rmSync(matrix, { force: true });
   }
 });
+
+test('faultline run rejects a --toxiproxy-url that is not a URL, and an unknown backend (exit 2)', () => {
+  const bad = faultline(['run', '--layer', 'l3', '--toxiproxy-url', 'localhost:8474']);
+  expect(bad.status).toBe(2);
+  expect(bad.output).toContain(
+    '--toxiproxy-url takes a Toxiproxy API URL such as http://127.0.0.1:8474; got "localhost:8474"',
+  );
+  const backend = faultline(['run', '--layer', 'l3', '--backend', 'docker']);
+  expect(backend.status).toBe(2);
+  expect(backend.output).toContain('--backend takes auto, embedded, containers or external; got "docker"');
+});
