@@ -49,12 +49,19 @@ afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
+/** This process's environment without the layer-3 choices, so only the command line and the matrix decide. */
+function inherited(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (/^FAULTLINE_(L3_BACKEND|TOXIPROXY_)/.test(key)) delete env[key];
+  return env;
+}
+
 function faultline(args: string[], env: Record<string, string> = {}): { status: number | null; output: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 240_000,
-    env: { ...process.env, CI: '1', FAULTLINE_L3_BACKEND: '', FAULTLINE_TOXIPROXY_URL: '', ...env },
+    env: { ...inherited(), CI: '1', ...env },
   });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
