@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { buildEmbeddedServerImage, createNetworkEnvironment, detectContainerEngine } from '../src/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CLI = join(ROOT, 'packages', 'cli', 'bin', 'faultline.js');
@@ -103,6 +104,21 @@ test('faultline run --layer l3 --backend external --toxiproxy-url: every cell co
   expect(readFileSync(join(reports, 'matrix.md'), 'utf8')).toContain(`| external: ${server} |`);
   const proxies = await (await fetch(`${url}/proxies`)).json();
   expect(proxies).toEqual({}); // every environment deleted its own proxies
+});
+
+test("the l3 suite on the containers backend's server used as an external one", { timeout: 300_000 }, async (ctx) => {
+  const engine = await detectContainerEngine(5000);
+  if (!engine.ok) ctx.skip(`no container engine: ${engine.reason}`);
+  const image = process.env.FAULTLINE_TOXIPROXY_IMAGE || (await buildEmbeddedServerImage()).tag;
+  await using container = await createNetworkEnvironment({ backend: 'containers', image });
+  if (container.networking !== 'host') ctx.skip('bridge networking: the proxies would need a published port range');
+  const results = join(out, 'container');
+  const r = faultline(['run', '--layer', 'l3', '--toxiproxy-url', container.apiUrl, '--results', results]);
+  expect(r.output).toMatch(/l3: \d+ passed, 0 failed/);
+  expect(r.status).toBe(0);
+  const l3 = readJson<Results>(join(results, 'l3.json'));
+  expect(l3.run.backend).toBe(`external: Toxiproxy 2.12.0 at ${container.apiUrl}`);
+  expect(Object.keys(await container.client.getAll())).toEqual([]);
 });
 
 test("a matrix layer's toxiproxyUrl naming a dead server: every l3 cell not-run with the reason", {
