@@ -15,6 +15,7 @@ const MiB = 1024 * 1024;
 const TOTAL = 256 * MiB;
 const TRIALS = 5;
 const PINGS = 3000;
+const RTT_BLOCKS = 30;
 
 interface Role {
   role: 'sink' | 'proxy';
@@ -176,7 +177,10 @@ async function measure(paths: Path[]): Promise<void> {
   for (const path of paths) await throughput(path.port);
   for (let i = 0; i < TRIALS; i++) for (const path of paths) path.mibs.push(await throughput(path.port));
   for (const path of paths) await roundTrips(path.port, 300);
-  for (let i = 0; i < 3; i++) for (const path of paths) path.rtt.push(...(await roundTrips(path.port, PINGS / 3)));
+  // Short blocks: a load spike of a few seconds then lands on every path, not on one.
+  for (let i = 0; i < RTT_BLOCKS; i++) {
+    for (const path of paths) path.rtt.push(...(await roundTrips(path.port, PINGS / RTT_BLOCKS)));
+  }
 }
 
 function throughputFigures(direct: Path, embedded: Path, relay: Path | undefined): BenchFigure[] {
