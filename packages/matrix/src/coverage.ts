@@ -211,8 +211,17 @@ function idleNote(passed: readonly TestRecord[]): string {
   return ` (${idle.slice(0, 3).join('; ')}${more})`;
 }
 
-function unknownTag(tag: string, layer: string, first: TestRecord, issueIds: ReadonlySet<string>): UnknownTag {
-  const suggestion = nearestName(tag, issueIds);
+/** Unknown tags that get a "did you mean": a few typos are worth it; thousands are not typos. */
+const SUGGESTED_TAGS = 20;
+
+function unknownTag(
+  tag: string,
+  layer: string,
+  first: TestRecord,
+  issueIds: ReadonlySet<string>,
+  n: number,
+): UnknownTag {
+  const suggestion = n < SUGGESTED_TAGS ? nearestName(tag, issueIds) : undefined;
   return { tag, layer, tests: [], file: first.file, line: first.line, ...(suggestion ? { suggestion } : {}) };
 }
 
@@ -249,7 +258,7 @@ export function computeCoverage(
           pushTo(testsByLayerIssue, `${layer}\u0000${tag}`, t);
         } else {
           const key = `${layer}\u0000${tag}`;
-          const entry = unknownTags.get(key) ?? unknownTag(tag, layer, t, issueIds);
+          const entry = unknownTags.get(key) ?? unknownTag(tag, layer, t, issueIds, unknownTags.size);
           entry.tests.push(`${t.file}:${t.line} ${t.fullName}`);
           unknownTags.set(key, entry);
         }

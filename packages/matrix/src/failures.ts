@@ -23,6 +23,9 @@ export function firstLine(text: string, max = 200): string {
   return cut(line.trim(), max);
 }
 
+// One very long line (a serialised object) must not push the diff out of the excerpt.
+const MAX_LINE = 300;
+
 /**
  * What a person needs of a failed test's errors: the first lines of the first error's message
  * and its expected/received diff when there is one, without colour codes, bounded in lines and
@@ -35,7 +38,8 @@ export function errorExcerpt(errors: readonly TestError[], maxLines = 12, maxCha
     .filter((t): t is string => Boolean(t))
     .join('\n')
     .replace(ANSI, '')
-    .split(/\r?\n/);
+    .split(/\r?\n/)
+    .map((line) => cut(line, MAX_LINE));
   while (lines.length && lines[lines.length - 1]?.trim() === '') lines.pop();
   let out = lines.slice(0, maxLines).join('\n');
   if (lines.length > maxLines) out += `\n… (${plural(lines.length - maxLines, 'more line', 'more lines')})`;

@@ -22,8 +22,10 @@ function distance(a: string, b: string): number {
 export function nearestName(typo: string, known: Iterable<string>): string | undefined {
   let best: { name: string; d: number } | undefined;
   for (const name of known) {
-    const d = distance(typo.toLowerCase(), name.toLowerCase());
     const limit = Math.floor(Math.max(typo.length, name.length) / 3);
+    // The length difference alone rules most names out before the quadratic distance.
+    if (Math.abs(typo.length - name.length) > limit) continue;
+    const d = distance(typo.toLowerCase(), name.toLowerCase());
     if (d <= limit && (!best || d < best.d)) best = { name, d };
   }
   return best?.name;

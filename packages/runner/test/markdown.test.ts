@@ -91,4 +91,58 @@ describe('reports/matrix.md', () => {
     expect(Buffer.byteLength(md)).toBeLessThan(1024 * 1024);
     expect(md).toMatch(/… \d+ more issues: see matrix\.html or matrix\.json\./);
   });
+
+  test('failed tests and files that did not load are listed in collapsible details, bounded, hostile text inert', () => {
+    const matrix = bigMatrix();
+    const runs = [results('l1', 1000, 3)];
+    const hostile = 'x'.repeat(4000) + '\n```\n</details>\n<script>alert(1)</script> ]]> \u0007 \ud800 end';
+    runs[0]!.tests = runs[0]!.tests.map((t) =>
+      t.state === 'failed'
+        ? { ...t, errors: [{ message: `expected 1 to be 2 ${hostile}`, diff: '- Expected\n+ Received' }] }
+        : t,
+    );
+    runs[0]!.errors = [
+      {
+        project: 'p1',
+        file: 'suites/l1/test/bad.test.ts',
+        line: 3,
+        kind: 'load',
+        message: 'SyntaxError: Unexpected token',
+      },
+    ];
+    const coverage = computeCoverage(matrix, runs);
+    const md = matrixMarkdown(matrix, coverage, gate(coverage, matrix.policy), runs);
+    expect(Buffer.byteLength(md)).toBeLessThan(1024 * 1024);
+    const failures = md.slice(md.indexOf('## Failures'), md.indexOf('## Not covered'));
+    expect(md.indexOf('## Failures')).toBeGreaterThan(md.indexOf('## Gate'));
+    expect(failures).toContain(
+      '<details><summary>❌ issue-0 × l1: suites/l1/test/f0.test.ts:1 suite &gt; test 0</summary>',
+    );
+    expect(failures).toContain('expected 1 to be 2 xxx');
+    expect(failures).toContain('- Expected\n+ Received');
+    expect(failures).toContain('replay: `faultline run --layer l1 --issue issue-0 --seed 7`');
+    expect(failures).toContain('<details><summary>❌ l1: suites/l1/test/bad.test.ts:3 did not load</summary>');
+    expect(failures).toContain('SyntaxError: Unexpected token');
+    expect(failures).toMatch(/… and \d+ more failed tests \(see matrix\.json\)/);
+    // Each excerpt sits in a fence longer than any backtick run in it, so nothing escapes the block.
+    expect(failures).toContain('````text\n');
+    expect(failures).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
+    expect(failures.toWellFormed()).toBe(failures);
+    // Outside the code blocks, every <details> is closed once: the hostile `</details>` stays inside its block.
+    const outside = failures.replace(/^(`{3,})text\n[\s\S]*?\n\1$/gm, '');
+    expect(outside).not.toContain('<script>');
+    expect(outside.split('</details>').length).toBe(outside.split('<details>').length);
+  });
+
+  test('counts read right: one reason, one test', () => {
+    const matrix = parseMatrix(
+      'version: 1\nsystem: s\nlayers:\n  l1: { title: L1, projects: [p1] }\npolicy: { require: [{ layers: [l1] }] }\nissues:\n  - { id: issue-0, title: T, severity: low }\n',
+    );
+    const runs = [results('l1', 1, 1)];
+    const coverage = computeCoverage(matrix, runs);
+    const md = matrixMarkdown(matrix, coverage, gate(coverage, matrix.policy), runs);
+    expect(md).toContain('**Gate: failed ❌ (1 reason)**');
+    expect(md).toContain('| l1 | L1 | 1 test, 1 failed |');
+    expect(md).not.toMatch(/\b1 (tests|reasons)\b/);
+  });
 });

@@ -1,4 +1,15 @@
-import type { Cell, CellState, Coverage, LayerResults, Matrix, Verdict } from '@faultline/matrix';
+import {
+  type Cell,
+  type CellState,
+  type Coverage,
+  errorExcerpt,
+  type FileError,
+  type LayerResults,
+  type Matrix,
+  plural,
+  type TestRecord,
+  type Verdict,
+} from '@faultline/matrix';
 
 const MAX_BYTES = 1024 * 1024 - 4096; // GitHub's step summary limit is 1 MiB
 const MAX_LIST = 200;
@@ -28,7 +39,83 @@ export const stateOrder: CellState[] = [
   'not-required',
 ];
 
+/** A cell's state with its pass rate under `run --repeat` ("flaky 7/10") and its quarantine, if any. */
+function stateText(c: Cell): string {
+  const rate = c.attempts ? ` ${c.attempts.passed}/${c.attempts.total}` : '';
+  const q = c.quarantine ? ` (quarantine ${c.quarantine.expired ? 'expired' : 'until'} ${c.quarantine.until})` : '';
+  return `${c.state}${rate}${q}`;
+}
+
 const esc = (s: string) => s.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ');
+
+const MAX_FAILURES = 50;
+const FILE_ERROR_LABEL: Record<FileError['kind'], string> = {
+  load: 'did not load',
+  timeout: 'was killed at the layer timeout',
+  crash: 'crashed',
+  unhandled: 'threw an unhandled error',
+};
+
+/** Text for inline HTML (a <summary>): well-formed, no control characters, `& < > " '` escaped. */
+const html = (s: string) =>
+  s
+    .toWellFormed()
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(/&#62;/g, '&gt;')
+    .replace(/&#60;/g, '&lt;')
+    .replace(/&#38;/g, '&amp;');
+
+/** A fenced block no text can leave: the fence is longer than any backtick run inside. */
+function codeBlock(text: string): string {
+  const clean = text.toWellFormed().replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\uFFFD');
+  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}text\n${clean}\n${fence}`;
+}
+
+function details(summary: string, body: string[]): string[] {
+  return [`<details><summary>${html(summary)}</summary>`, '', ...body, '', '</details>', ''];
+}
+
+function failedTestDetails(run: LayerResults, t: TestRecord, issues: ReadonlySet<string>): string[] {
+  const own = t.tags.filter((tag) => issues.has(tag));
+  const label = own.length ? `${own.join(', ')} × ${run.layer}` : run.layer;
+  const excerpt = errorExcerpt(t.errors, 20, 1500);
+  const issue = own[0] ? ` --issue ${own[0]}` : '';
+  return details(`❌ ${label}: ${t.file}:${t.line} ${t.fullName}`, [
+    ...(excerpt ? [codeBlock(excerpt), ''] : []),
+    `replay: \`faultline run --layer ${run.layer}${issue} --seed ${run.run.seed}\``,
+  ]);
+}
+
+function fileErrorDetails(run: LayerResults, e: FileError): string[] {
+  const where = e.line ? `${e.file}:${e.line}` : e.file;
+  return details(`❌ ${run.layer}: ${where} ${FILE_ERROR_LABEL[e.kind]}`, [
+    codeBlock(errorExcerpt([{ message: e.message }], 20, 1500) ?? e.kind),
+    '',
+    `replay: \`faultline run --layer ${run.layer} --seed ${run.run.seed}\``,
+  ]);
+}
+
+/** ## Failures: each failed test and file error, collapsed, with its first error lines and replay command. */
+function failureSection(matrix: Matrix, runs: readonly LayerResults[]): string[] {
+  const issues = new Set(matrix.issues.map((i) => i.id));
+  // A file that did not load hides all its tests: those come first.
+  const entries = [
+    ...runs.flatMap((run) => run.errors.map((e) => () => fileErrorDetails(run, e))),
+    ...runs.flatMap((run) =>
+      run.tests.filter((t) => t.state === 'failed').map((t) => () => failedTestDetails(run, t, issues)),
+    ),
+  ];
+  if (!entries.length) return [];
+  const lines = ['## Failures', ''];
+  for (const entry of entries.slice(0, MAX_FAILURES)) lines.push(...entry());
+  if (entries.length > MAX_FAILURES) {
+    lines.push(`… and ${plural(entries.length - MAX_FAILURES, 'more failed test')} (see matrix.json)`, '');
+  }
+  return lines;
+}
 
 /** reports/matrix.md: verdict, counts, what is not covered (failures first), then the grid; under 1 MiB. */
 export function matrixMarkdown(
@@ -39,7 +126,10 @@ export function matrixMarkdown(
 ): string {
   const lines: string[] = [];
   lines.push(`# faultline matrix: ${esc(matrix.system)}`, '');
-  lines.push(`**Gate: ${verdict.passed ? 'passed ✅' : `failed ❌ (${verdict.failures.length} reasons)`}**`, '');
+  lines.push(
+    `**Gate: ${verdict.passed ? 'passed ✅' : `failed ❌ (${plural(verdict.failures.length, 'reason')})`}**`,
+    '',
+  );
   const layerRows = coverage.layers.map((layer) => {
     const r = runs.filter((x) => x.layer === layer);
     if (!r.length) return `| ${layer} | ${esc(matrix.layers[layer]?.title ?? '')} | not run | | | |`;
@@ -48,7 +138,7 @@ export function matrixMarkdown(
     const seeds = [...new Set(r.map((x) => x.run.seed))].join(', ');
     const backend = r.find((x) => x.run.backend)?.run.backend ?? '';
     const secs = (r.reduce((s, x) => s + x.run.durationMs, 0) / 1000).toFixed(1);
-    return `| ${layer} | ${esc(matrix.layers[layer]?.title ?? '')} | ${tests.length} tests, ${failed} failed | ${secs}s | ${seeds} | ${backend} |`;
+    return `| ${layer} | ${esc(matrix.layers[layer]?.title ?? '')} | ${plural(tests.length, 'test')}, ${failed} failed | ${secs}s | ${seeds} | ${backend} |`;
   });
   lines.push('| layer | title | tests | time | seed | backend |', '|---|---|---|---|---|---|', ...layerRows, '');
   lines.push(
@@ -68,13 +158,19 @@ export function matrixMarkdown(
     lines.push('');
   }
 
+  lines.push(...failureSection(matrix, runs));
+
   const open = coverage.cells
-    .filter((c) => c.required && c.state !== 'covered')
+    .filter((c) => c.required && (c.state !== 'covered' || c.quarantine))
     .sort((a, b) => stateOrder.indexOf(a.state) - stateOrder.indexOf(b.state));
   if (open.length) {
     lines.push('## Not covered', '', '| issue | layer | state | reason |', '|---|---|---|---|');
     for (const c of open.slice(0, MAX_LIST)) {
-      lines.push(`| ${esc(c.issue)} | ${c.layer} | ${stateIcon[c.state]} ${c.state} | ${esc(c.reason ?? '')} |`);
+      const replay = c.attempts?.replay[0] ? `; replay: \`${c.attempts.replay[0]}\`` : '';
+      const quarantine = c.quarantine ? `; quarantined: ${esc(c.quarantine.reason)}` : '';
+      lines.push(
+        `| ${esc(c.issue)} | ${c.layer} | ${stateIcon[c.state]} ${stateText(c)} | ${esc(c.reason ?? '')}${quarantine}${replay} |`,
+      );
     }
     if (open.length > MAX_LIST) lines.push(`| … | | | ${open.length - MAX_LIST} more (see matrix.json) |`);
     lines.push('');
@@ -98,12 +194,13 @@ export function matrixMarkdown(
       const c = cells.find((x) => x.layer === layer);
       if (!c || c.state === 'not-required') return c?.tests.length ? `· ${c.tests.length}` : '·';
       const n = c.tests.length ? ` ${c.tests.length}` : '';
-      return `${stateIcon[c.state]}${n}`;
+      const rate = c.attempts ? ` ${c.attempts.passed}/${c.attempts.total}` : '';
+      return `${stateIcon[c.state]}${n}${rate}${c.quarantine ? ' 🔒' : ''}`;
     });
     grid.push(`| ${esc(issue.id)} | ${issue.severity} | ${row.join(' | ')} |`);
   }
   let text = `${lines.join('\n')}\n`;
-  const legend = `\n${stateOrder.map((s) => `${stateIcon[s]} ${s}`).join(' · ')}; numbers are tests per cell.\n`;
+  const legend = `\n${stateOrder.map((s) => `${stateIcon[s]} ${s}`).join(' · ')}; numbers are tests per cell; n/N: attempts passed (run --repeat); 🔒 quarantined.\n`;
   let gridText = `${grid.join('\n')}\n`;
   const room = MAX_BYTES - Buffer.byteLength(text) - Buffer.byteLength(legend);
   if (Buffer.byteLength(gridText) > room) {
