@@ -77,4 +77,50 @@ describe('GitHub annotations', () => {
     );
     expect(lines.filter((l) => l.startsWith('::warning'))).toHaveLength(1);
   });
+
+  test("a reason about a test is annotated at that test's file and line, with its error excerpt cut to a sane length", () => {
+    const detail = `suites/l1/test/b.test.ts:9 b\nexpected 1 to be 2\n- Expected\n+ Received\n${'y'.repeat(5000)}`;
+    const verdict: Verdict = {
+      passed: false,
+      failures: [
+        {
+          code: 'file-error',
+          layer: 'l1',
+          message: 'suites/l1/test/c.test.ts:3: load: unknown tag',
+          file: 'suites/l1/test/c.test.ts',
+          line: 3,
+        },
+        {
+          code: 'failed',
+          issue: 'a',
+          layer: 'l1',
+          message: 'a × l1 failed',
+          file: 'suites/l1/test/b.test.ts',
+          line: 9,
+          detail,
+        },
+      ],
+      warnings: [
+        {
+          code: 'vacuous-test',
+          issue: 'a',
+          layer: 'l1',
+          message: '1 of 2 tests of a × l1 recorded no fault',
+          file: 'suites/l1/test/d.test.ts',
+          line: 5,
+        },
+      ],
+    };
+    const lines = githubAnnotations(verdict, { coverage, matrixFile: 'matrix.yaml', issueLine: () => 7 });
+    expect(lines[0]).toMatch(
+      /^::error file=suites\/l1\/test\/b.test.ts,line=9,title=faultline failed::a × l1 failed%0A%0Asuites\/l1\/test\/b.test.ts:9 b%0Aexpected 1 to be 2%0A- Expected%0A\+ Received%0Ay+… \(\d+ more characters\)$/,
+    );
+    expect(lines[0]!.length).toBeLessThan(2500);
+    expect(lines[1]).toBe(
+      '::error file=suites/l1/test/c.test.ts,line=3,title=faultline file-error::suites/l1/test/c.test.ts:3: load: unknown tag',
+    );
+    expect(lines[2]).toBe(
+      '::warning file=suites/l1/test/d.test.ts,line=5,title=faultline vacuous-test::1 of 2 tests of a × l1 recorded no fault',
+    );
+  });
 });

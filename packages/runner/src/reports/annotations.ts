@@ -1,7 +1,9 @@
-import type { Coverage, GateReason, GateReasonCode, Verdict } from '@faultline/matrix';
+import { type Coverage, cut, type GateReason, type GateReasonCode, type Verdict } from '@faultline/matrix';
 
 /** GitHub shows at most 10 annotations of each type per step (and 50 per job). */
 export const ANNOTATIONS_PER_TYPE = 10;
+/** An annotation's text: the reason and its detail (error excerpt with the diff), cut to this many characters. */
+const MAX_MESSAGE = 2000;
 
 const order: GateReasonCode[] = [
   'failed',
@@ -9,6 +11,7 @@ const order: GateReasonCode[] = [
   'partial',
   'missing',
   'vacuous',
+  'vacuous-test',
   'not-run',
   'unknown-tag',
   'empty-project',
@@ -27,6 +30,7 @@ export interface AnnotationContext {
 }
 
 function place(reason: GateReason, ctx: AnnotationContext): { file: string; line: number } {
+  if (reason.file) return { file: reason.file, line: reason.line ?? 1 };
   if (reason.issue && reason.layer) {
     const cell = ctx.coverage.cells.find((c) => c.issue === reason.issue && c.layer === reason.layer);
     const test = cell?.tests.find((t) => t.state === 'failed') ?? cell?.tests[0];
@@ -40,7 +44,8 @@ function lines(kind: 'error' | 'warning', reasons: readonly GateReason[], ctx: A
   const sorted = [...reasons].sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code));
   const out = sorted.slice(0, ANNOTATIONS_PER_TYPE).map((r) => {
     const { file, line } = place(r, ctx);
-    return `::${kind} file=${prop(file)},line=${line},title=${prop(`faultline ${r.code}`)}::${data(r.message)}`;
+    const text = cut(r.detail ? `${r.message}\n\n${r.detail}` : r.message, MAX_MESSAGE);
+    return `::${kind} file=${prop(file)},line=${line},title=${prop(`faultline ${r.code}`)}::${data(text)}`;
   });
   if (sorted.length > ANNOTATIONS_PER_TYPE) {
     out.push(
