@@ -89,8 +89,40 @@ describe('JUnit reports', () => {
     });
     expect(xmllint(xml)).toBe('');
     expect(xml.match(/<testcase /g)).toHaveLength(2);
-    expect(xml).toMatch(/<testcase classname="b" name="b × l1: uncovered" file="matrix.yaml" time="0" line="8">/);
+    expect(xml).toMatch(
+      /<testcase classname="matrix.l1" name="b × l1: uncovered" file="matrix.yaml" time="0" line="8">/,
+    );
     expect(xml.match(/<failure /g)).toHaveLength(2); // a failed (a test failed), b missing
+  });
+});
+
+describe('JUnit for the common consumers', () => {
+  test('<testsuite> and <testsuites> carry time (dorny shows NaNms without it), and still validate', () => {
+    const xml = layerJUnit(matrix, [results]);
+    expect(xmllint(xml)).toBe('');
+    const root = /<testsuites\b[^>]*>/.exec(xml)![0];
+    expect(root).toMatch(/ time="\d+(\.\d+)?"/);
+    const suites = xml.match(/<testsuite\b[^>]*>/g)!;
+    expect(suites.length).toBeGreaterThan(0);
+    for (const suite of suites) expect(suite).toMatch(/ time="\d+(\.\d+)?"/);
+    const suiteTimes = suites.map((s) => Number(/ time="([^"]+)"/.exec(s)![1]));
+    expect(Number(/ time="([^"]+)"/.exec(root)![1])).toBeCloseTo(
+      suiteTimes.reduce((a, b) => a + b, 0),
+      6,
+    );
+  });
+
+  test('matrix.xml groups cells by layer (one classname per layer, not one per issue), with times', () => {
+    const coverage = computeCoverage(matrix, [results]);
+    const xml = matrixJUnit(matrix, coverage, { matrixFile: 'matrix.yaml', issueLine: () => 7, failing: () => false });
+    expect(xmllint(xml)).toBe('');
+    const classnames = new Set([...xml.matchAll(/<testcase classname="([^"]*)"/g)].map((m) => m[1]));
+    expect([...classnames]).toEqual(['matrix.l1']);
+    expect(/<testsuites\b[^>]*>/.exec(xml)![0]).toMatch(/ time="/);
+    // Titles may hold ">" (attribute values keep it): match up to the next element instead.
+    const suites = xml.match(/<testsuite [^<]*/g)!;
+    expect(suites.length).toBe(1);
+    for (const suite of suites) expect(suite).toMatch(/ time="\d/);
   });
 });
 

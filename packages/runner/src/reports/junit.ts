@@ -20,9 +20,16 @@ const junit = junitModule as unknown as Builder;
  * junit-report-builder puts `skipped` on the root <testsuites>, which junit-10.xsd (and so the
  * GitHub variant) does not allow there; the per-testsuite counts keep the information.
  */
-function buildXml(builder: Builder): string {
-  return builder.build().replace(/(<testsuites\b[^>]*?) skipped="\d+"/, '$1');
+function buildXml(builder: Builder, totalSeconds: number): string {
+  // The library sets no time on <testsuites>; dorny/test-reporter shows NaNms without one.
+  return builder
+    .build()
+    .replace(/(<testsuites\b[^>]*?) skipped="\d+"/, '$1')
+    .replace(/<testsuites\b/, `<testsuites time="${round(totalSeconds)}"`);
 }
+
+/** Seconds with millisecond precision, so sums print without float noise. */
+const round = (s: number) => Math.round(s * 1000) / 1000;
 
 const seconds = (ms: number) => Math.max(0, ms) / 1000;
 
@@ -48,8 +55,14 @@ export function layerJUnit(matrix: Matrix, runs: readonly LayerResults[]): strin
     if (list) list.push(t);
     else byFile.set(t.file, [t]);
   }
+  let total = 0;
   for (const [file, tests] of [...byFile].sort(([a], [b]) => a.localeCompare(b))) {
-    const suite = builder.testSuite().name(xmlText(`${layer} ${file}`));
+    const time = round(seconds(tests.reduce((s, t) => s + t.durationMs, 0)));
+    total += time;
+    const suite = builder
+      .testSuite()
+      .name(xmlText(`${layer} ${file}`))
+      .time(time);
     for (const t of tests) {
       const issues = t.tags.filter((tag) => issueIds.has(tag));
       const testCase = suite
@@ -78,7 +91,10 @@ export function layerJUnit(matrix: Matrix, runs: readonly LayerResults[]): strin
   }
   const errors = runs.flatMap((r) => r.errors);
   if (errors.length) {
-    const suite = builder.testSuite().name(xmlText(`${layer} file errors`));
+    const suite = builder
+      .testSuite()
+      .name(xmlText(`${layer} file errors`))
+      .time(0);
     for (const e of errors) {
       const testCase = suite
         .testCase()
@@ -89,7 +105,7 @@ export function layerJUnit(matrix: Matrix, runs: readonly LayerResults[]): strin
       testCase.error(xmlText(e.message.split('\n')[0] ?? e.kind, 1000), e.kind, xmlCdata(e.message));
     }
   }
-  return buildXml(builder);
+  return buildXml(builder, total);
 }
 
 export interface MatrixJUnitOptions {
@@ -111,14 +127,22 @@ export function matrixJUnit(matrix: Matrix, coverage: Coverage, options: MatrixJ
     if (list) list.push(c);
     else cellsByLayer.set(c.layer, [c]);
   }
+  let total = 0;
   for (const layer of coverage.layers) {
-    const suite = builder.testSuite().name(xmlText(`matrix ${layer}: ${matrix.layers[layer]?.title ?? ''}`));
-    for (const cell of cellsByLayer.get(layer) ?? []) {
+    const cells = cellsByLayer.get(layer) ?? [];
+    const time = round(seconds(cells.reduce((s, c) => s + c.tests.reduce((n, t) => n + t.durationMs, 0), 0)));
+    total += time;
+    const suite = builder
+      .testSuite()
+      .name(xmlText(`matrix ${layer}: ${matrix.layers[layer]?.title ?? ''}`))
+      .time(time);
+    for (const cell of cells) {
       const issue = issues.get(cell.issue)!;
       const first = cell.tests[0];
       const testCase = suite
         .testCase()
-        .className(xmlText(cell.issue))
+        // One group per layer in consumers that group by classname (dorny/test-reporter), not one per cell.
+        .className(xmlText(`matrix.${layer}`))
         .name(xmlText(`${cell.issue} × ${layer}: ${issue.title}`))
         .file(xmlText(first ? first.file : options.matrixFile))
         .time(seconds(cell.tests.reduce((s, t) => s + t.durationMs, 0)));
@@ -138,5 +162,5 @@ export function matrixJUnit(matrix: Matrix, coverage: Coverage, options: MatrixJ
       }
     }
   }
-  return buildXml(builder);
+  return buildXml(builder, total);
 }
