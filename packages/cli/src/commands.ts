@@ -2,10 +2,12 @@ import { existsSync, globSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   computeCoverage,
+  type GateReason,
   type LayerResults,
   type LoadedMatrix,
   loadMatrix,
   MatrixError,
+  plural,
   requiredLayers,
   type Verdict,
 } from '@faultline/matrix';
@@ -70,9 +72,17 @@ function resultsDir(loaded: LoadedMatrix, flags: Flags): string {
     : join(resolve(loaded.file, '..'), '.faultline', 'results');
 }
 
+/** One gate reason, and its detail (a failed test's error lines, the diff) indented under it. */
+function printReason(io: Io, mark: string, reason: GateReason): void {
+  io.out.write(`  ${mark} ${reason.message}\n`);
+  // Test text never moves the terminal's cursor.
+  const detail = reason.detail?.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, '?');
+  for (const line of detail?.split('\n') ?? []) io.out.write(`      ${line}\n`);
+}
+
 function printVerdict(io: Io, verdict: Verdict, written: string[]): void {
-  for (const f of verdict.failures) io.out.write(`  ✗ ${f.message}\n`);
-  for (const w of verdict.warnings) io.out.write(`  ! ${w.message}\n`);
+  for (const f of verdict.failures) printReason(io, '✗', f);
+  for (const w of verdict.warnings) printReason(io, '!', w);
   io.out.write(`reports: ${written.join(', ')}\n`);
 }
 
@@ -239,7 +249,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const failed = tests.filter((t) => t.state === 'failed').length;
       const errors = outcome.results.flatMap((r) => r.errors).length;
       io.out.write(
-        `run ${outcome.runId}, seed ${outcome.seed} (replay with --seed ${outcome.seed}); ${tests.length} tests, ${failed} failed, ${errors} file errors\n`,
+        `run ${outcome.runId}, seed ${outcome.seed} (replay with --seed ${outcome.seed}); ${plural(tests.length, 'test')}, ${failed} failed, ${plural(errors, 'file error')}\n`,
       );
       io.out.write(`results: ${outcome.files.join(', ')}\n`);
       if (flags.gate)
