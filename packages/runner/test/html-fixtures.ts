@@ -65,6 +65,9 @@ const reasons: Partial<Record<CellState, (tests: number) => string>> = {
   planned: () => 'planned: no test yet',
 };
 
+/** A failed test's error excerpt as matrix.json carries it: first lines and the expected/received diff. */
+export const FAILED_EXCERPT = 'AssertionError: expected 200 to be 503\n- Expected\n+ Received\n\n- 503\n+ 200';
+
 /** A cell in the given state with plausible tests and evidence. */
 function cell(issue: string, layer: string, state: CellState, required = state !== 'not-required'): Cell {
   const count =
@@ -76,7 +79,11 @@ function cell(issue: string, layer: string, state: CellState, required = state !
   const tests = Array.from({ length: count }, (_, i) => {
     const testState =
       state === 'failed' && i === 0 ? 'failed' : state === 'not-run' ? 'skipped' : ('passed' as CellTest['state']);
-    return test(issue, layer, i + 1, testState, state === 'covered' || state === 'failed' ? 2 : 0);
+    const t = test(issue, layer, i + 1, testState, state === 'covered' || state === 'failed' ? 2 : 0);
+    if (testState === 'failed') return { ...t, error: FAILED_EXCERPT };
+    // Beside covering tests, the last of several passed without a fault: reported per test.
+    if (state === 'covered' && count > 1 && i === count - 1) return { ...t, evidence: 0, vacuous: true as const };
+    return t;
   });
   const ev = state === 'covered' || state === 'failed' ? [evidence(issue, layer, 1), evidence(issue, layer, 2)] : [];
   const reason = reasons[state]?.(count);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { matrixHtml } from '../src/index.ts';
 import { htmlText, scriptJson } from '../src/reports/html.ts';
 import type { MatrixReport } from '../src/reports/json.ts';
-import { hostileTitle, largeReport, smallErrors, smallReport } from './html-fixtures.ts';
+import { FAILED_EXCERPT, hostileTitle, largeReport, smallErrors, smallReport } from './html-fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const artifacts = join(import.meta.dirname, 'artifacts');
@@ -144,6 +144,8 @@ describe('matrix.html in headless Chromium', () => {
       expect(text).toContain('probability: 0.5');
       expect(text).toContain('suites/media-cache/test/unit/mc-101.test.ts:17');
       expect(text).toContain('1234');
+      // A passing test without a fault beside covering ones is marked in the cell's test list.
+      expect(text).toContain('passed · recorded no fault');
 
       // Keyboard: Enter on the failed cell opens it, with the failed test's error; Escape closes.
       await failedCell.focus();
@@ -152,7 +154,10 @@ describe('matrix.html in headless Chromium', () => {
       expect(failedText).toContain('MC-102 × integration');
       expect(failedText).toContain('1 of 2 tests failed');
       expect(failedText).toContain('AssertionError: expected 200 to be 503 <img src=x');
+      // The excerpt with the diff first; the whole error and stack folded under it.
       await expect(page.locator('#details pre.error').count()).resolves.toBe(1);
+      await expect(page.locator('#details pre.error').textContent()).resolves.toBe(FAILED_EXCERPT);
+      await expect(page.locator('#details details.stack pre').count()).resolves.toBe(1);
       await page.keyboard.press('Escape');
       await expect(panel.isVisible()).resolves.toBe(false);
 

@@ -282,14 +282,24 @@ export const HTML_SCRIPT = String.raw`
         var name = el('div');
         name.appendChild(el('div', '', t.fullName || t.name));
         name.appendChild(el('div', 'mono', t.file + ':' + t.line));
-        var state = el('span', 'st-' + String(t.state).replace(/[^a-z]/g, ''), t.state + (t.flaky ? ' (flaky)' : ''));
+        var stateText = t.state + (t.flaky ? ' (flaky)' : '') + (t.vacuous ? ' \u00b7 recorded no fault' : '');
+        var state = el('span', 'st-' + String(t.state).replace(/[^a-z]/g, ''), stateText);
         tt.appendChild(row([[name], [state, 'nowrap'], [dur(t.durationMs), 'num'], [String(t.evidence), 'num']]));
-        var errs = ERRORS[t.id];
-        if (errs && errs.length) {
+        var errs = ERRORS[t.id] || [];
+        if (t.error || errs.length) {
           var etr = el('tr');
           var etd = el('td');
           etd.colSpan = 4;
-          errs.forEach(function (e) { etd.appendChild(el('pre', 'error', e)); });
+          // The excerpt (first lines and the diff) first; the whole errors and stacks folded under it.
+          if (t.error) {
+            etd.appendChild(el('pre', 'error', t.error));
+            if (errs.length) {
+              var fold = el('details', 'stack');
+              fold.appendChild(el('summary', '', 'whole error and stack'));
+              errs.forEach(function (e) { fold.appendChild(el('pre', '', e)); });
+              etd.appendChild(fold);
+            }
+          } else errs.forEach(function (e) { etd.appendChild(el('pre', 'error', e)); });
           etr.appendChild(etd);
           tt.appendChild(etr);
         }
