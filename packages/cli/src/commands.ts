@@ -14,6 +14,7 @@ import {
 import {
   gateAndReport,
   lineProgress,
+  MAX_REPEAT,
   matrixDigest,
   mergeResults,
   planRun,
@@ -125,6 +126,26 @@ function runIdFlag(value: string): string {
   return value;
 }
 
+function repeatFlag(value: string | boolean | undefined): number | undefined {
+  const n = integer('repeat', value);
+  if (n !== undefined && (n < 1 || n > MAX_REPEAT)) {
+    throw new UsageError(`--repeat takes 1 to ${MAX_REPEAT} attempts; got ${n}`);
+  }
+  return n;
+}
+
+/** Under --repeat: each required cell's pass rate, and the command that replays each failing seed. */
+function printPassRates(io: Io, loaded: LoadedMatrix, results: readonly LayerResults[]): void {
+  const layers = [...new Set(results.map((r) => r.layer))];
+  const coverage = computeCoverage(loaded.matrix, results, { layers });
+  for (const c of coverage.cells) {
+    if (!c.required || !c.attempts) continue;
+    const { passed, total, replay } = c.attempts;
+    io.out.write(`  ${c.layer} ${c.issue}: ${c.state} ${passed}/${total}\n`);
+    for (const command of replay) io.out.write(`    replay: ${command}\n`);
+  }
+}
+
 /** `word` as one shell word (quoted when it holds anything but safe characters). */
 function shellWord(word: string): string {
   return /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
@@ -191,7 +212,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
   run: {
     summary: 'run the layered suites and write .faultline/results/<layer>.json',
     usage:
-      'faultline run [--layer L,...] [--issue ID] [--seed N] [--shard i/n] [--backend B] [--toxiproxy-url URL] [--gate]',
+      'faultline run [--layer L,...] [--issue ID] [--seed N] [--repeat N] [--shard i/n] [--backend B] [--toxiproxy-url URL] [--gate]',
     options: {
       ...matrixOption,
       layer: { type: 'string', help: 'layers to run, comma-separated (default all)' },
@@ -199,6 +220,10 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       seed: {
         type: 'string',
         help: 'seed for failpoint probabilities, kill timing, toxicity (default random, printed)',
+      },
+      repeat: {
+        type: 'string',
+        help: 'run the selected tests N times, attempt k with its own seed derived from --seed; mixed cells are flaky',
       },
       shard: { type: 'string', help: 'run shard i of n of each layer (merge later)' },
       'run-id': {
@@ -233,6 +258,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       }
       const seed = integer('seed', flags.seed);
       const shardSpec = shard(flags.shard);
+      const repeat = repeatFlag(flags.repeat);
       const live = io.err.isTTY && !process.env.CI;
       const progress = live ? ttyProgress(io.err) : lineProgress(io.err);
       const outcome = await runLayers(loaded, {
@@ -240,6 +266,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
         ...(layers ? { layers } : {}),
         ...(issue ? { issue } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...(repeat !== undefined ? { repeat } : {}),
         ...(shardSpec ? { shard: shardSpec } : {}),
         ...(typeof flags['run-id'] === 'string' ? { runId: runIdFlag(flags['run-id']) } : {}),
         ...(backend ? { backend } : {}),
@@ -252,6 +279,10 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
         `run ${outcome.runId}, seed ${outcome.seed} (replay with --seed ${outcome.seed}); ${plural(tests.length, 'test')}, ${failed} failed, ${plural(errors, 'file error')}\n`,
       );
       io.out.write(`results: ${outcome.files.join(', ')}\n`);
+      if (repeat !== undefined && repeat > 1) {
+        io.out.write(`repeat ${repeat}: attempt seeds ${outcome.results[0]?.run.repeat?.seeds.join(', ') ?? ''}\n`);
+        printPassRates(io, loaded, outcome.results);
+      }
       if (flags.gate)
         return gateCommand(io, loaded, { ...flags, ...(layers ? { layer: layers.join(',') } : {}) }, true);
       return failed || errors ? 1 : 0;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { extname, join } from 'node:path';
@@ -8,6 +9,7 @@ import { execaNode } from 'execa';
 import { killTree } from './kill-tree.ts';
 import type { LayerPlan } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
+import { ATTEMPT_ENV, reapAttempt } from './reap.ts';
 import { uniqueTestIds } from './test-ids.ts';
 import { toolVersions } from './versions.ts';
 import type { WorkerJob, WorkerMessage } from './worker-protocol.ts';
@@ -66,6 +68,7 @@ async function runProject(
   options: ExecuteOptions,
   deadline: number,
   layerRunDir: string,
+  attemptId: string,
 ): Promise<ProjectOutcome> {
   const started = Date.now();
   const tests: TestRecord[] = [];
@@ -99,6 +102,7 @@ async function runProject(
       FAULTLINE_MATRIX: options.matrixFile,
       FAULTLINE_ROOT: options.root,
       FAULTLINE_RUN_DIR: layerRunDir,
+      [ATTEMPT_ENV]: attemptId,
       ...(backend ? { FAULTLINE_L3_BACKEND: backend } : {}),
       ...(toxiproxyUrl ? { FAULTLINE_TOXIPROXY_URL: toxiproxyUrl } : {}),
     },
@@ -207,11 +211,15 @@ async function runProject(
   };
 }
 
-/** Runs every project of one layer, in order, within the layer's timeout. */
+/**
+ * Runs every project of one layer, in order, within the layer's timeout. Each call is independent of the
+ * last: the layer's scratch dir (`FAULTLINE_RUN_DIR`) starts empty and every process it left is reaped.
+ */
 export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Promise<LayerResults> {
   const startedAt = new Date();
   const deadline = startedAt.getTime() + plan.timeoutMs;
   const layerRunDir = join(options.runDir, plan.layer);
+  const attemptId = `${plan.layer}-${options.seed}-${randomUUID()}`;
   rmSync(layerRunDir, { recursive: true, force: true });
   mkdirSync(layerRunDir, { recursive: true });
   options.progress.layerStart(plan);
@@ -238,13 +246,14 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
       });
       continue;
     }
-    const outcome = await runProject(plan, project, options, deadline, layerRunDir);
+    const outcome = await runProject(plan, project, options, deadline, layerRunDir, attemptId);
     projects.push(outcome.run);
     tests.push(...outcome.tests);
     errors.push(...outcome.errors);
     unattributed.push(...outcome.unattributed);
   }
 
+  reapAttempt(attemptId);
   const capabilities = readCapabilities(layerRunDir);
   const endedAt = new Date();
   // An external server is shared: which one (version and address) is part of the backend shown.

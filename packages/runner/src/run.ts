@@ -1,10 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { LayerResults, LoadedMatrix } from '@faultline/matrix';
-import { executeLayer } from './execute.ts';
+import { type ExecuteOptions, executeLayer } from './execute.ts';
 import { matrixDigest, runIdFor, supersede } from './identity.ts';
+import type { LayerPlan } from './plan.ts';
 import { planRun } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
+import { attemptSeeds, mergeAttempts } from './repeat.ts';
 import { writeResults } from './results-io.ts';
 
 export interface RunOptions {
@@ -18,6 +20,11 @@ export interface RunOptions {
   runId?: string;
   /** Default `.faultline/results` beside matrix.yaml. */
   resultsDir?: string;
+  /**
+   * Run each layer's selected tests this many times (default 1), attempt k with `attemptSeed(seed, k)`;
+   * the layer's results hold every attempt of every test (see `mergeAttempts`).
+   */
+  repeat?: number;
 }
 
 export interface RunOutcome {
@@ -37,6 +44,13 @@ export function newSeed(): number {
  * runs, the results it supersedes are removed (stale shard files included), so an interrupted run leaves
  * the layer without results rather than with old ones.
  */
+/** One layer, `seeds.length` times (each attempt with a fresh run dir), merged when repeated. */
+async function runAttempts(layer: LayerPlan, options: ExecuteOptions, seeds: readonly number[]): Promise<LayerResults> {
+  const attempts: LayerResults[] = [];
+  for (const seed of seeds) attempts.push(await executeLayer(layer, { ...options, seed }));
+  return seeds.length > 1 ? mergeAttempts(attempts, seeds) : (attempts[0] as LayerResults);
+}
+
 export async function runLayers(loaded: LoadedMatrix, options: RunOptions): Promise<RunOutcome> {
   const plan = planRun(loaded, options.layers ? { layers: options.layers } : {});
   const seed = options.seed ?? newSeed();
@@ -45,20 +59,25 @@ export async function runLayers(loaded: LoadedMatrix, options: RunOptions): Prom
   const digest = matrixDigest(plan.matrixFile);
   const results: LayerResults[] = [];
   const files: string[] = [];
+  const seeds = attemptSeeds(seed, options.repeat ?? 1);
   for (const layer of plan.layers) {
     supersede(resultsDir, layer.layer, runId, options.shard);
-    const r = await executeLayer(layer, {
-      root: plan.root,
-      matrixFile: plan.matrixFile,
-      seed,
-      runId,
-      matrixDigest: digest,
-      progress: options.progress,
-      runDir: join(plan.root, '.faultline', 'run'),
-      ...(options.issue ? { issue: options.issue } : {}),
-      ...(options.shard ? { shard: options.shard } : {}),
-      ...(options.backend ? { backend: options.backend } : {}),
-    });
+    const r = await runAttempts(
+      layer,
+      {
+        root: plan.root,
+        matrixFile: plan.matrixFile,
+        seed,
+        runId,
+        matrixDigest: digest,
+        progress: options.progress,
+        runDir: join(plan.root, '.faultline', 'run'),
+        ...(options.issue ? { issue: options.issue } : {}),
+        ...(options.shard ? { shard: options.shard } : {}),
+        ...(options.backend ? { backend: options.backend } : {}),
+      },
+      seeds,
+    );
     results.push(r);
     files.push(writeResults(resultsDir, r));
   }

@@ -96,8 +96,10 @@ export const HTML_SCRIPT = String.raw`
         b.setAttribute('aria-controls', 'details');
         b.setAttribute('aria-expanded', 'false');
         var n = cell.tests.length;
-        b.setAttribute('aria-label', txt(issue.id + ' in ' + layer + ': ' + LABEL[cell.state] + ', ' + n + ' test' + (n === 1 ? '' : 's')));
-        b.appendChild(el('span', 'lbl', cell.state === 'not-required' ? '\u2014' : LABEL[cell.state]));
+        var label = cellLabel(cell);
+        if (cell.quarantine) b.classList.add('quarantined');
+        b.setAttribute('aria-label', txt(issue.id + ' in ' + layer + ': ' + label + ', ' + n + ' test' + (n === 1 ? '' : 's')));
+        b.appendChild(el('span', 'lbl', cell.state === 'not-required' ? '\u2014' : label));
         if (n) b.appendChild(el('span', 'n', String(n)));
         td.appendChild(b);
       }
@@ -234,6 +236,16 @@ export const HTML_SCRIPT = String.raw`
     });
     return tr;
   }
+  // "flaky 7/10" under run --repeat; a quarantine is always shown, never a silent green.
+  function cellLabel(cell) {
+    var label = LABEL[cell.state];
+    if (cell.attempts) label += ' ' + cell.attempts.passed + '/' + cell.attempts.total;
+    if (cell.quarantine) label += cell.quarantine.expired ? ' \u00b7 quarantine expired' : ' \u00b7 quarantined';
+    return label;
+  }
+  function quarantineText(q) {
+    return q ? (q.expired ? 'expired ' : 'until ') + q.until + ': ' + q.reason : '';
+  }
   function defaultReason(cell) {
     if (cell.reason) return cell.reason;
     if (cell.state === 'covered') return 'tests passed and recorded fault evidence';
@@ -252,7 +264,7 @@ export const HTML_SCRIPT = String.raw`
     pTitle.textContent = txt(issue.id + ' \u00d7 ' + layer.id);
     pBody.textContent = '';
 
-    var badge = el('span', 'badge s-' + cell.state, LABEL[cell.state]);
+    var badge = el('span', 'badge s-' + cell.state, cellLabel(cell));
     var seeds = layer.seeds.length ? layer.seeds.join(', ') : '';
     add(pBody, dl([
       ['issue', issue.title],
@@ -266,8 +278,15 @@ export const HTML_SCRIPT = String.raw`
       ['seed', seeds],
       ['backend', layer.backend || ''],
       ['layer not run', layer.notRun || ''],
+      ['attempts', cell.attempts ? cell.attempts.passed + '/' + cell.attempts.total + ' passed' : ''],
+      ['failing seeds', cell.attempts ? cell.attempts.failingSeeds.join(', ') : ''],
+      ['quarantine', quarantineText(cell.quarantine)],
     ]));
-    if (layer.seeds.length === 1) {
+    if (cell.attempts && cell.attempts.replay.length) {
+      var reps = section('replay each failing seed');
+      cell.attempts.replay.forEach(function (c) { reps.appendChild(el('code', 'cmd', c)); });
+      pBody.appendChild(reps);
+    } else if (layer.seeds.length === 1) {
       var rep = section('replay');
       rep.appendChild(el('code', 'cmd', 'faultline run --layer ' + layer.id + ' --issue ' + issue.id + ' --seed ' + layer.seeds[0]));
       pBody.appendChild(rep);

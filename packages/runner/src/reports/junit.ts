@@ -33,6 +33,33 @@ const round = (s: number) => Math.round(s * 1000) / 1000;
 
 const seconds = (ms: number) => Math.max(0, ms) / 1000;
 
+/** Under `run --repeat`: how many attempts passed, the seeds that failed and the command replaying each. */
+function attemptProperties(testCase: TestCase, t: TestRecord, layer: string, issue: string | undefined): void {
+  if (!t.attempts?.length) return;
+  const passed = t.attempts.filter((a) => a.state === 'passed' || a.state === 'flaky').length;
+  const failing = t.attempts.filter((a) => a.state === 'failed');
+  testCase.property('attempts', `${passed}/${t.attempts.length} passed`);
+  if (failing.length) testCase.property('failing-seeds', failing.map((a) => a.seed).join(' '));
+  failing.slice(0, 10).forEach((a, i) => {
+    const command = `faultline run --layer ${layer}${issue ? ` --issue ${issue}` : ''} --seed ${a.seed}`;
+    testCase.property(`replay.${i + 1}`, xmlText(command));
+  });
+}
+
+/** A cell's pass rate under `run --repeat` and its quarantine, as properties of its matrix testcase. */
+function cellProperties(testCase: TestCase, cell: Cell): void {
+  if (cell.attempts) {
+    testCase.property('attempts', `${cell.attempts.passed}/${cell.attempts.total} passed`);
+    cell.attempts.replay.slice(0, 10).forEach((c, i) => {
+      testCase.property(`replay.${i + 1}`, xmlText(c));
+    });
+  }
+  if (cell.quarantine) {
+    const q = cell.quarantine;
+    testCase.property('quarantine', xmlText(`${q.expired ? 'expired' : 'until'} ${q.until}: ${q.reason}`));
+  }
+}
+
 function evidenceProperties(testCase: TestCase, test: Pick<TestRecord, 'evidence'>): void {
   test.evidence.forEach((e, i) => {
     const attrs = e.attributes
@@ -76,6 +103,7 @@ export function layerJUnit(matrix: Matrix, runs: readonly LayerResults[]): strin
       testCase.property('issues', xmlText(issues.join(' ')));
       if (t.retryCount) testCase.property('retries', String(t.retryCount));
       if (t.flaky) testCase.property('flaky', 'true');
+      attemptProperties(testCase, t, layer, issues[0]);
       // vitest's own outcome for flaky and test.fails is a pass: the faultline state says why it covers nothing.
       if (t.state !== 'passed' && t.state !== 'failed') testCase.property('state', t.state);
       evidenceProperties(testCase, t);
@@ -154,6 +182,7 @@ export function matrixJUnit(matrix: Matrix, coverage: Coverage, options: MatrixJ
       cell.tests.forEach((t, i) => {
         testCase.property(`test.${i + 1}`, xmlText(`${t.state} ${t.file}:${t.line} ${t.fullName}`));
       });
+      cellProperties(testCase, cell);
       evidenceProperties(testCase, cell);
       if (options.failing(cell)) {
         testCase.failure(xmlText(`${cell.state}: ${cell.reason ?? cell.state}`, 1000), cell.state);

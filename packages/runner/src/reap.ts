@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** The environment variable every process of one attempt of one layer inherits (see `reapAttempt`). */
+export const ATTEMPT_ENV = 'FAULTLINE_ATTEMPT_ID';
+
+/** The pids (Linux /proc; none elsewhere) whose environment holds `FAULTLINE_ATTEMPT_ID=<id>`. */
+export function attemptProcesses(id: string): number[] {
+  const marker = `\u0000${ATTEMPT_ENV}=${id}\u0000`;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (`\u0000${readFileSync(`/proc/${entry}/environ`, 'latin1')}`.includes(marker)) found.push(Number(entry));
+    } catch {
+      // Gone, or another user's process: not ours to reap.
+    }
+  }
+  return found;
+}
+
+/**
+ * SIGKILLs every process an attempt left behind: daemons a test detached (their own session, reparented to
+ * init) still carry the attempt's id in their environment. Attempts are independent: nothing of attempt 1
+ * may answer in attempt 2. Returns the pids killed.
+ */
+export function reapAttempt(id: string): number[] {
+  const pids = attemptProcesses(id);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return pids;
+}
