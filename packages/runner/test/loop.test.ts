@@ -38,8 +38,10 @@ describe('run → gate on a real vitest workspace', () => {
     });
     expect(code).toBe(1);
     // The gate's output names the test and place, then its first error lines indented under the reason.
-    expect(out).toMatch(/retry × l1 failed: 1 of 1 test failed: \S*retry\.test\.ts:\d+ .+\n {6}\S*retry\.test\.ts:\d+ .+\n {6}\S/);
-    expect(err).toMatch(/l1: 1 failed test:\n  ✗ \[retry\] \S*retry\.test\.ts:\d+ /);
+    expect(out).toMatch(
+      /retry × l1 failed: 1 of 1 test failed: \S*retry\.test\.ts:\d+ .+\n {6}\S*retry\.test\.ts:\d+ .+\n {6}\S/,
+    );
+    expect(err).toMatch(/l1: 1 failed test:\n {2}✗ \[retry\] \S*retry\.test\.ts:\d+ /);
     expect(err).toMatch(/ {6}replay: faultline run --layer l1 --issue retry --seed \d+/);
   });
 
@@ -58,7 +60,9 @@ describe('run → gate on a real vitest workspace', () => {
   test('a tag no issue declares fails at collection (strictTags) and the gate reports the file', async () => {
     const { code, out, err } = await faultline(['run', '--matrix', m('matrix-typo.yaml'), '--gate']);
     expect(code).toBe(1);
-    expect(out).toMatch(/typo\.test\.ts:3: load: unknown tag "retyr" at \S*typo\.test\.ts:3 \(did you mean `retry`\?\)/);
+    expect(out).toMatch(
+      /typo\.test\.ts:3: load: unknown tag "retyr" at \S*typo\.test\.ts:3 \(did you mean `retry`\?\)/,
+    );
     expect(err).toMatch(/FAIL demo-typo \S*typo\.test\.ts \(did not load\)/);
   });
 

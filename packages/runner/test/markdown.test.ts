@@ -95,7 +95,7 @@ describe('reports/matrix.md', () => {
   test('failed tests and files that did not load are listed in collapsible details, bounded, hostile text inert', () => {
     const matrix = bigMatrix();
     const runs = [results('l1', 1000, 3)];
-    const hostile = 'x'.repeat(4000) + '\n```\n</details>\n<script>alert(1)</script> ]]> \u0007 \ud800 end';
+    const hostile = `${'x'.repeat(4000)}\n\`\`\`\n</details>\n<script>alert(1)</script> ]]> \u0007 \ud800 end`;
     runs[0]!.tests = runs[0]!.tests.map((t) =>
       t.state === 'failed'
         ? { ...t, errors: [{ message: `expected 1 to be 2 ${hostile}`, diff: '- Expected\n+ Received' }] }
