@@ -47,7 +47,11 @@ export function newSeed(): number {
 /** One layer, `seeds.length` times (each attempt with a fresh run dir), merged when repeated. */
 async function runAttempts(layer: LayerPlan, options: ExecuteOptions, seeds: readonly number[]): Promise<LayerResults> {
   const attempts: LayerResults[] = [];
-  for (const seed of seeds) attempts.push(await executeLayer(layer, { ...options, seed }));
+  for (const [i, seed] of seeds.entries()) {
+    // Progress names the attempt through the layer's title: "l1 Mocks (attempt 2/10, seed 123): running ...".
+    const title = seeds.length > 1 ? `${layer.title} (attempt ${i + 1}/${seeds.length}, seed ${seed})` : layer.title;
+    attempts.push(await executeLayer({ ...layer, title }, { ...options, seed }));
+  }
   return seeds.length > 1 ? mergeAttempts(attempts, seeds) : (attempts[0] as LayerResults);
 }
 

@@ -79,13 +79,17 @@ describe('run --repeat on a real vitest workspace', () => {
     const seeds = attemptSeeds(11, 4);
     const failing = [seeds[1], seeds[3]];
     const state = mkdtempSync(join(tmpdir(), 'faultline-repeat-state-'));
-    const { code, dir, out } = await faultline(['run', '--matrix', matrix, '--seed', '11', '--repeat', '4', '--gate'], {
-      DEMO_FAIL_SEEDS: failing.join(','),
-      DEMO_STATE_DIR: state,
-    });
+    const { code, dir, out, err } = await faultline(
+      ['run', '--matrix', matrix, '--seed', '11', '--repeat', '4', '--gate'],
+      {
+        DEMO_FAIL_SEEDS: failing.join(','),
+        DEMO_STATE_DIR: state,
+      },
+    );
     expect(code).toBe(1);
     const l1 = readJson<LayerResults>(join(dir, 'results', 'l1.json'));
     expect(l1.run.repeat).toEqual({ count: 4, seeds });
+    expect(err).toContain(`l1 Unit faults (attempt 2/4, seed ${seeds[1]}): running demo-repeat`);
     const seeded = l1.tests.find((t) => t.tags.includes('seeded'))!;
     expect(seeded.state).toBe('flaky');
     expect(seeded.attempts?.map((a) => a.state)).toEqual(['passed', 'failed', 'passed', 'failed']);
