@@ -75,6 +75,24 @@ describe('mergeAttempts', () => {
 });
 
 describe('run --repeat on a real vitest workspace', () => {
+  test('--repeat takes 1 to 1000 attempts; anything else is a usage error that runs nothing', async () => {
+    for (const bad of ['0', '1001', 'ten']) {
+      const { code, err } = await faultline(['run', '--matrix', matrix, '--repeat', bad]);
+      expect(code).toBe(2);
+      expect(err).toMatch(/--repeat takes (1 to 1000 attempts|a whole number)/);
+    }
+  });
+
+  test('with --shard: the shard runs every attempt; its results file holds them', async () => {
+    const { code, dir } = await faultline(['run', '--matrix', matrix, '--repeat', '2', '--shard', '1/1'], {
+      DEMO_STATE_DIR: mkdtempSync(join(tmpdir(), 'faultline-repeat-state-')),
+    });
+    expect(code).toBe(0);
+    const shard = readJson<LayerResults>(join(dir, 'results', 'l1.1of1.json'));
+    expect(shard.shard).toEqual({ index: 1, count: 1 });
+    expect(shard.tests.map((t) => t.attempts?.length)).toEqual([2, 2]);
+  }, 120_000);
+
   test('every attempt runs with its own seed; the cell failing for some seeds is flaky, with the seeds and the replay command', async () => {
     const seeds = attemptSeeds(11, 4);
     const failing = [seeds[1], seeds[3]];
