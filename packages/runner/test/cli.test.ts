@@ -56,6 +56,6 @@ describe('faultline CLI usage and config errors', () => {
   test('--issue runs only the tests tagged with that issue', async () => {
     const r = await faultline(['run', '--matrix', join(demo, 'matrix.yaml'), '--layer', 'l1', '--issue', 'crash']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('1 tests, 0 failed');
+    expect(r.out).toContain('1 test, 0 failed');
   });
 });
