@@ -161,7 +161,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const plan = planRun(loaded);
       const cells = loaded.matrix.issues.reduce((n, i) => n + requiredLayers(loaded.matrix, i).size, 0);
       io.out.write(
-        `${loaded.file}: ok: ${loaded.matrix.issues.length} issues, ${plan.layers.length} layers, ${cells} required cells\n`,
+        `${loaded.file}: ok: ${plural(loaded.matrix.issues.length, 'issue')}, ${plural(plan.layers.length, 'layer')}, ${plural(cells, 'required cell')}\n`,
       );
       return 0;
     },
@@ -343,7 +343,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       for (const r of merged) {
         const file = writeResults(out, r);
         io.out.write(
-          `${r.layer}: ${r.tests.length} tests from ${inputs.filter((x) => x.layer === r.layer).length} files -> ${file}\n`,
+          `${r.layer}: ${plural(r.tests.length, 'test')} from ${plural(inputs.filter((x) => x.layer === r.layer).length, 'file')} -> ${file}\n`,
         );
       }
       return 0;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { loadMatrix, MatrixError } from '@faultline/matrix';
+import { loadMatrix, MatrixError, plural } from '@faultline/matrix';
 import { planRun } from '@faultline/runner';
 import { loadRlimitSupport, rlimitCheck } from './rlimits.ts';
 
@@ -35,7 +35,7 @@ export async function doctor(matrixFile?: string): Promise<Check[]> {
       checks.push({
         name: 'matrix',
         ok: true,
-        detail: `${matrixFile}: ${loaded.matrix.issues.length} issues, layers ${plan.layers.map((l) => l.layer).join(', ')}`,
+        detail: `${matrixFile}: ${plural(loaded.matrix.issues.length, 'issue')}, layers ${plan.layers.map((l) => l.layer).join(', ')}`,
       });
     } catch (error) {
       checks.push({ name: 'matrix', ok: false, detail: error instanceof MatrixError ? error.message : String(error) });

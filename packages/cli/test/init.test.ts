@@ -263,7 +263,7 @@ describe('faultline init, then run', () => {
     expect((await faultline('init', '--dir', root)).code).toBe(0);
     const m = join(root, 'matrix.yaml');
     const validated = await faultline('validate', '--matrix', m);
-    expect([validated.code, validated.out]).toEqual([0, `${m}: ok: 1 issues, 1 layers, 1 required cells\n`]);
+    expect([validated.code, validated.out]).toEqual([0, `${m}: ok: 1 issue, 1 layer, 1 required cell\n`]);
 
     const gate = async () => {
       const out = join(root, 'reports');

@@ -69,7 +69,7 @@ describe('a layer project given as a path', () => {
     });
     const m = join(root, 'matrix.yaml');
     const validated = await faultline(['validate', '--matrix', m]);
-    expect([validated.code, validated.out]).toEqual([0, `${m}: ok: 1 issues, 1 layers, 1 required cells\n`]);
+    expect([validated.code, validated.out]).toEqual([0, `${m}: ok: 1 issue, 1 layer, 1 required cell\n`]);
 
     const run = await faultline(['run', '--matrix', m, '--seed', '3', '--gate']);
     expect(run.code, run.out + run.err).toBe(0);

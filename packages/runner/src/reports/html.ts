@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type CellState, cellStates, type LayerResults } from '@faultline/matrix';
+import { type CellState, cellStates, type LayerResults, plural } from '@faultline/matrix';
 import { HTML_SCRIPT } from './html-script.ts';
 import { HTML_STYLE } from './html-style.ts';
 import type { MatrixReport } from './json.ts';
@@ -81,7 +81,7 @@ function header(report: MatrixReport): string {
     ? `<span class="verdict passed" id="verdict">✓ gate passed</span>`
     : `<span class="verdict failed" id="verdict">✗ gate failed · ${n} failure${n === 1 ? '' : 's'}</span>`;
   const warnings = w ? ` · ${w} warning${w === 1 ? '' : 's'}` : '';
-  return `<div class="top"><h1>faultline matrix: ${htmlText(report.system)}</h1>${badge}<span class="meta">${report.issues.length} issues × ${report.layers.length} layers${warnings} · generated ${htmlText(report.generatedAt)}</span></div>`;
+  return `<div class="top"><h1>faultline matrix: ${htmlText(report.system)}</h1>${badge}<span class="meta">${plural(report.issues.length, 'issue')} × ${plural(report.layers.length, 'layer')}${warnings} · generated ${htmlText(report.generatedAt)}</span></div>`;
 }
 
 function legend(report: MatrixReport): string {
