@@ -15,6 +15,8 @@ export type { GateOptions, GateOutcome } from './report.ts';
 export { gateAndReport } from './report.ts';
 export type { AnnotationContext } from './reports/annotations.ts';
 export { ANNOTATIONS_PER_TYPE, githubAnnotations } from './reports/annotations.ts';
+export type { CellChange, MatrixDiff } from './reports/diff.ts';
+export { DiffInputError, diffMarkdown, diffReports, emptyDiff, parseMatrixReport } from './reports/diff.ts';
 export type { MatrixHtmlDetails } from './reports/html.ts';
 export { matrixHtml, testErrors } from './reports/html.ts';
 export type { MatrixReport } from './reports/json.ts';
