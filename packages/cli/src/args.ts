@@ -16,6 +16,8 @@ export interface CommandSpec {
   summary: string;
   usage: string;
   options: Record<string, { type: 'string' | 'boolean'; short?: string; help: string }>;
+  /** Names of the positional arguments, in order (`diff BASE HEAD`): each lands in the flags under its name. */
+  positionals?: string[];
 }
 
 export function parseFlags(spec: CommandSpec, argv: string[]): Flags {
@@ -28,8 +30,13 @@ export function parseFlags(spec: CommandSpec, argv: string[]): Flags {
       allowPositionals: true,
       strict: true,
     });
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    return values as Flags;
+    const names = spec.positionals ?? [];
+    if (positionals.length > names.length) throw new UsageError(`unexpected argument "${positionals[names.length]}"`);
+    const flags = { ...values } as Flags;
+    positionals.forEach((value, i) => {
+      flags[names[i] ?? ''] = value;
+    });
+    return flags;
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError((error as Error).message);

@@ -1,8 +1,9 @@
-import { existsSync, globSync, rmSync } from 'node:fs';
+import { existsSync, globSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   computeCoverage,
   type GateReason,
+  gate,
   type LayerResults,
   type LoadedMatrix,
   loadMatrix,
@@ -12,11 +13,17 @@ import {
   type Verdict,
 } from '@faultline/matrix';
 import {
+  DiffInputError,
+  diffMarkdown,
+  diffReports,
   gateAndReport,
   lineProgress,
   MAX_REPEAT,
+  type MatrixReport,
   matrixDigest,
+  matrixReport,
   mergeResults,
+  parseMatrixReport,
   planRun,
   readResultsDir,
   readResultsEntries,
@@ -27,7 +34,7 @@ import {
   ttyProgress,
   writeResults,
 } from '@faultline/runner';
-import { type CommandSpec, type Flags, integer, list, shard, UsageError } from './args.ts';
+import { type CommandSpec, ConfigError, type Flags, integer, list, shard, UsageError } from './args.ts';
 import { doctor } from './doctor.ts';
 import { planInit, shown, writeInit } from './init.ts';
 
@@ -143,6 +150,38 @@ function printPassRates(io: Io, loaded: LoadedMatrix, results: readonly LayerRes
     const { passed, total, replay } = c.attempts;
     io.out.write(`  ${c.layer} ${c.issue}: ${c.state} ${passed}/${total}\n`);
     for (const command of replay) io.out.write(`    replay: ${command}\n`);
+  }
+}
+
+/** One side of `faultline diff`: a matrix.json, or a results directory gated against the matrix. */
+function diffInput(path: string, flags: Flags): MatrixReport {
+  if (!existsSync(path)) throw new DiffInputError(`${path}: no such file or directory`);
+  if (!statSync(path).isDirectory()) return parseMatrixReport(readFileSync(path, 'utf8'), path);
+  const runs = readResultsDir(path);
+  if (!runs.length) throw new DiffInputError(`${path}: a directory with no results files (<layer>.json)`);
+  const loaded = load(flags);
+  const coverage = computeCoverage(loaded.matrix, runs, { layers: [...new Set(runs.map((r) => r.layer))] });
+  return matrixReport(loaded.matrix, coverage, gate(coverage, loaded.matrix.policy), runs);
+}
+
+function diffCommand(io: Io, flags: Flags): number {
+  const failOn = flags['fail-on'];
+  if (failOn !== undefined && failOn !== 'regression') {
+    throw new UsageError(`--fail-on takes "regression"; got "${String(failOn)}"`);
+  }
+  if (typeof flags.base !== 'string' || typeof flags.head !== 'string') {
+    throw new UsageError('diff needs BASE and HEAD: two matrix.json files or two results directories');
+  }
+  try {
+    const d = diffReports(diffInput(flags.base, flags), diffInput(flags.head, flags), {
+      base: flags.base,
+      head: flags.head,
+    });
+    io.out.write(flags.json ? `${JSON.stringify(d, null, 2)}\n` : diffMarkdown(d));
+    return failOn === 'regression' && d.regressions.length ? 1 : 0;
+  } catch (error) {
+    if (error instanceof DiffInputError) throw new ConfigError(error.message);
+    throw error;
   }
 }
 
@@ -377,6 +416,19 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       ];
       io.out.write(`next: ${steps.join(' && ')}\n`);
       return 0;
+    },
+  },
+  diff: {
+    summary: 'what changed between two matrix.json files or two results directories, regressions first',
+    usage: 'faultline diff BASE HEAD [--json] [--fail-on regression] [--matrix FILE]',
+    positionals: ['base', 'head'],
+    options: {
+      ...matrixOption,
+      json: { type: 'boolean', help: 'print the diff as JSON' },
+      'fail-on': { type: 'string', help: 'regression: exit 1 when a covered cell got worse' },
+    },
+    run(io, flags) {
+      return diffCommand(io, flags);
     },
   },
   doctor: {
