@@ -24,6 +24,13 @@ interface Workflow {
   jobs: Record<string, { if?: string; env?: Record<string, string>; needs?: string | string[]; steps: Step[] }>;
 }
 
+const gateAction = parse(
+  readFileSync(join(import.meta.dirname, '..', '..', '..', 'actions', 'gate', 'action.yml'), 'utf8'),
+) as { runs: { steps: Step[] } };
+
+/** A job's steps with the reusable gate Action's steps in place of its `uses: ./actions/gate`. */
+const expand = (steps: Step[]) => steps.flatMap((s) => (s.uses === './actions/gate' ? gateAction.runs.steps : [s]));
+
 describe('.github/workflows/resilience.yml', () => {
   test('is a valid GitHub Actions workflow (schema check, offline)', () => {
     const state = validateWorkflow(text);
@@ -40,7 +47,10 @@ describe('.github/workflows/resilience.yml', () => {
   test('a job per layer, l2 sharded, l3 on containers, artifacts uniquely named, gate merges them', () => {
     const wf = parse(text) as Workflow;
     expect(Object.keys(wf.jobs)).toEqual(expect.arrayContaining(['tests', 'l1', 'l2', 'l3', 'gate']));
-    const runs = (job: string) => wf.jobs[job]!.steps.map((s) => s.run ?? '').join('\n');
+    const runs = (job: string) =>
+      expand(wf.jobs[job]!.steps)
+        .map((s) => s.run ?? '')
+        .join('\n');
     expect(runs('l2')).toContain('--shard "$SHARD/2"');
     expect(runs('l3')).toContain('--backend containers');
     const names = Object.values(wf.jobs).flatMap((j) =>
@@ -49,7 +59,10 @@ describe('.github/workflows/resilience.yml', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain('results-l2-shard-${{ matrix.shard }}');
     expect(wf.jobs.gate!.needs).toEqual(['l1', 'l2', 'l3']);
-    expect(runs('gate')).toMatch(/faultline merge --from artifacts[\s\S]*faultline gate[\s\S]*GITHUB_STEP_SUMMARY/);
+    expect(wf.jobs.gate!.steps.find((s) => s.uses === './actions/gate')?.with).toEqual({ results: 'artifacts' });
+    expect(runs('gate')).toMatch(
+      /faultline merge [^\n]*--from "\$RESULTS"[\s\S]*faultline gate[\s\S]*GITHUB_STEP_SUMMARY/,
+    );
   });
 
   // Issue 21, item 10.
@@ -99,7 +112,7 @@ describe('.github/workflows/resilience.yml', () => {
     for (const job of ['l1', 'l2', 'l3']) expect(wf.jobs[job]!.env?.FAULTLINE_RUN_ID).toBe('${{ github.run_id }}');
     // Not workflow-wide: the project's own tests must not share one run id.
     expect(wf.env?.FAULTLINE_RUN_ID).toBeUndefined();
-    const gate = wf.jobs.gate!.steps;
+    const gate = expand(wf.jobs.gate!.steps);
     const merge = gate.find((s) => s.run?.includes('faultline merge'))!;
     expect(merge.run).toContain('--allow-partial');
     const summary = gate.find((s) => s.run?.includes('GITHUB_STEP_SUMMARY'))!;
