@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LayerKind, layerKind } from '@faultline/matrix';
+import { didYouMean, type LayerKind, layerKind } from '@faultline/matrix';
 import type { ViteUserConfig } from 'vitest/config';
 import { findMatrix, loadIssueTags } from './tags.ts';
 
@@ -43,7 +43,7 @@ export function defineLayerProject(options: LayerProjectOptions): ViteUserConfig
   const layer = matrix.layers[options.layer];
   if (!layer) {
     throw new Error(
-      `${matrixFile}: defineLayerProject({ layer: "${options.layer}" }) names no layer of the matrix (layers: ${Object.keys(matrix.layers).join(', ')})`,
+      `${matrixFile}: defineLayerProject({ layer: "${options.layer}" }) names no layer of the matrix${didYouMean(options.layer, Object.keys(matrix.layers))} (layers: ${Object.keys(matrix.layers).join(', ')})`,
     );
   }
   const defaults = KIND_DEFAULTS[layerKind(options.layer, layer)];

@@ -108,6 +108,9 @@ describe('issue tags and defineLayerProject', () => {
     expect(() => defineLayerProject({ layer: 'l9', root })).toThrow(
       /matrix\.yaml: defineLayerProject\(\{ layer: "l9" \}\) names no layer of the matrix \(layers: l1, l2\)/,
     );
+    expect(() => defineLayerProject({ layer: 'L1', root })).toThrow(
+      /names no layer of the matrix \(did you mean `l1`\?\) \(layers: l1, l2\)/,
+    );
     const bad = workspace(MATRIX.replace('severity: high', 'severity: urgent'));
     expect(() => defineLayerProject({ layer: 'l1', root: bad })).toThrow(/matrix\.yaml:8:\d+: issues\[0\]\.severity/);
   });
