@@ -1,19 +1,12 @@
-// Time from createNetworkEnvironment() to a usable proxy (the first byte echoed through it), median
-// of 10 each, alternating: embedded (baseline), external (a `faultline-toxiproxy -proxy-metrics`
-// process started here, or FAULTLINE_TOXIPROXY_URL's server: probe, prefixed proxy, delete on
-// close) and containers. The containers backend needs an engine (DOCKER_HOST); it uses
-// FAULTLINE_TOXIPROXY_IMAGE, or builds the embedded server image on the local Node base image
-// first (not timed). Without an engine its figure is left out, with the reason.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
-import { join } from 'node:path';
 import {
   type BackendName,
   buildEmbeddedServerImage,
   createNetworkEnvironment,
   detectContainerEngine,
 } from '../packages/netfaults/src/index.ts';
+import { startToxiproxyProcess, stopToxiproxyProcess } from '../packages/netfaults/test/toxiproxy-process.ts';
 import { type BenchFigure, figure, median } from './figure.ts';
 
 const RUNS = 10;
@@ -41,36 +34,6 @@ async function timeToFirstByte(target: Target, echoPort: number): Promise<number
   }
 }
 
-/** `faultline-toxiproxy` on a free port; resolves with its URL once it says it started. */
-async function startServer(): Promise<{ url: string; proc: ChildProcess }> {
-  const bin = join(import.meta.dirname, '..', 'packages', 'toxiproxy', 'bin', 'faultline-toxiproxy.js');
-  const proc = spawn(process.execPath, [bin, '-host=127.0.0.1', '-port=0', '-proxy-metrics'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let text = '';
-  const port = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`faultline-toxiproxy did not start in 10 s: ${text}`)), 10_000);
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const m = /"port":"(\d+)".*Starting Toxiproxy HTTP server/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  return { url: `http://127.0.0.1:${port}`, proc };
-}
-
-async function stopServer(proc: ChildProcess | undefined): Promise<void> {
-  if (!proc || proc.exitCode !== null) return;
-  const exited = once(proc, 'exit');
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** The containers target, or why there is none. */
 async function containersTarget(): Promise<{ target?: Target; reason?: string; note?: string }> {
   const engine = await detectContainerEngine(5000);
@@ -94,7 +57,7 @@ export default async function bench(): Promise<BenchFigure[]> {
   await once(echo, 'listening');
   const echoPort = (echo.address() as { port: number }).port;
   const given = process.env.FAULTLINE_TOXIPROXY_URL || undefined;
-  const server = given ? undefined : await startServer();
+  const server = given ? undefined : await startToxiproxyProcess();
   try {
     const external: Target = { backend: 'external', toxiproxyUrl: given ?? server!.url };
     const containers = await containersTarget();
@@ -132,6 +95,6 @@ export default async function bench(): Promise<BenchFigure[]> {
     return figures;
   } finally {
     echo.close();
-    await stopServer(server?.proc);
+    await stopToxiproxyProcess(server);
   }
 }

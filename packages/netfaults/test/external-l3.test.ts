@@ -2,7 +2,7 @@
 // backend external: against a `faultline-toxiproxy` process started here (`--toxiproxy-url`), every
 // cell covered, the server in the results and reports, nothing left on the server; and through the
 // matrix layer's `toxiproxyUrl` pointing at a dead server, every cell not-run with the reason.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,43 +10,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { buildEmbeddedServerImage, createNetworkEnvironment, detectContainerEngine } from '../src/index.ts';
+import { type RunningServer, startToxiproxyProcess, stopToxiproxyProcess } from './toxiproxy-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CLI = join(ROOT, 'packages', 'cli', 'bin', 'faultline.js');
-const SERVER_BIN = join(ROOT, 'packages', 'toxiproxy', 'bin', 'faultline-toxiproxy.js');
 
-let server: ChildProcess | undefined;
+let server: RunningServer | undefined;
 let url = '';
 let out = '';
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'netfaults-l3-'));
-  server = spawn(process.execPath, [SERVER_BIN, '-host=127.0.0.1', '-port=0', '-proxy-metrics'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let text = '';
-  const port = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`faultline-toxiproxy did not start in 10 s: ${text}`)), 10_000);
-    server?.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const m = /"port":"(\d+)".*Starting Toxiproxy HTTP server/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-  });
-  url = `http://127.0.0.1:${port}`;
+  server = await startToxiproxyProcess();
+  url = server.url;
 });
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = once(server, 'exit');
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server?.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await stopToxiproxyProcess(server);
   rmSync(out, { recursive: true, force: true });
 });
 

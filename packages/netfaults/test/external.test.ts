@@ -2,7 +2,7 @@
 // server's binary, with the real server's flags): the shared scenario, two environments on one
 // server, cleanup after a failure and on SIGINT, and not-run for a dead URL or a server that is
 // not Toxiproxy.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,45 +19,10 @@ import {
 } from '../src/index.ts';
 import { runScenario, withEvidence } from './scenario.ts';
 import { echoRoundTrip, startEcho } from './servers.ts';
+import { type RunningServer, startToxiproxyProcess, stopToxiproxyProcess } from './toxiproxy-process.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-const SERVER_BIN = join(ROOT, 'packages', 'toxiproxy', 'bin', 'faultline-toxiproxy.js');
+const _ROOT = join(import.meta.dirname, '..', '..', '..');
 const CHILD = join(import.meta.dirname, 'fixtures', 'external-child.ts');
-
-interface RunningServer {
-  url: string;
-  proc: ChildProcess;
-}
-
-/** Starts `faultline-toxiproxy -proxy-metrics` on a free port; resolves with its URL from the start line. */
-async function startServer(): Promise<RunningServer> {
-  const proc = spawn(process.execPath, [SERVER_BIN, '-host=127.0.0.1', '-port=0', '-proxy-metrics'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let text = '';
-  const port = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`faultline-toxiproxy did not start in 10 s: ${text}`)), 10_000);
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const m = /"port":"(\d+)".*Starting Toxiproxy HTTP server/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`faultline-toxiproxy exited (${code}): ${text}`)));
-  });
-  proc.stdout?.resume();
-  return { url: `http://127.0.0.1:${port}`, proc };
-}
-
-async function stopServer(server: RunningServer | undefined): Promise<void> {
-  if (!server || server.proc.exitCode !== null) return;
-  server.proc.kill('SIGTERM');
-  const timer = setTimeout(() => server.proc.kill('SIGKILL'), 5000);
-  await once(server.proc, 'exit');
-  clearTimeout(timer);
-}
 
 async function proxyNames(url: string): Promise<string[]> {
   const res = await fetch(`${url}/proxies`);
@@ -93,10 +58,10 @@ function capabilities(): Record<string, string | boolean> {
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startToxiproxyProcess();
 });
 afterAll(async () => {
-  await stopServer(server);
+  await stopToxiproxyProcess(server);
 });
 beforeEach(() => {
   runDir = mkdtempSync(join(tmpdir(), 'netfaults-ext-'));
