@@ -80,6 +80,22 @@ function resultsDir(loaded: LoadedMatrix, flags: Flags): string {
     : join(resolve(loaded.file, '..'), '.faultline', 'results');
 }
 
+/**
+ * Each layer's duration in the last run of the same selection (whole layer, or the same --issue), for the
+ * live estimate of time left. Unreadable or missing results give no estimate, never an error.
+ */
+function lastDurations(dir: string, issue: string | undefined): (layer: string) => number | undefined {
+  let entries: ReturnType<typeof readResultsEntries> = [];
+  try {
+    entries = readResultsEntries(dir);
+  } catch {
+    return () => undefined;
+  }
+  return (layer) =>
+    entries.find((e) => e.results.layer === layer && e.results.run.issueFilter === issue && !e.results.shard)?.results
+      .run.durationMs;
+}
+
 /** One gate reason, and its detail (a failed test's error lines, the diff) indented under it. */
 function printReason(io: Io, mark: string, reason: GateReason): void {
   io.out.write(`  ${mark} ${reason.message}\n`);
@@ -299,7 +315,9 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const shardSpec = shard(flags.shard);
       const repeat = repeatFlag(flags.repeat);
       const live = io.err.isTTY && !process.env.CI;
-      const progress = live ? ttyProgress(io.err) : lineProgress(io.err);
+      const progress = live
+        ? ttyProgress(io.err, { expectedMs: lastDurations(resultsDir(loaded, flags), issue) })
+        : lineProgress(io.err);
       const outcome = await runLayers(loaded, {
         progress,
         ...(layers ? { layers } : {}),

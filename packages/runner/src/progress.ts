@@ -41,6 +41,7 @@ const FILE_ERROR_LABEL: Record<FileError['kind'], string> = {
   load: 'did not load',
   timeout: 'was killed at the layer timeout',
   crash: 'crashed',
+  interrupted: 'was stopped by an interrupt',
   unhandled: 'threw an unhandled error',
 };
 
@@ -88,24 +89,60 @@ export function failureReport(results: LayerResults): string[] {
   ];
 }
 
+/** Test files of a layer: how many will run (announced by each project's worker) and how many finished. */
+interface FileCount {
+  total: number;
+  done: number;
+}
+
+function fileCount(count: FileCount): string {
+  return count.total ? `${count.done}/${count.total} files` : `${count.done} files`;
+}
+
 /**
- * Live display: one status line per layer rewritten in place (what runs, counts, elapsed),
- * failures printed above it as they happen. Used when the stream is a TTY and not in CI.
+ * Time left: from the last run's duration of this layer when known (the estimate a user trusts most),
+ * else from the share of files done; nothing before the first file finishes.
  */
-export function ttyProgress(out: NodeJS.WriteStream): ProgressSink {
+export function estimateLeft(elapsedMs: number, count: FileCount, expectedMs?: number): string {
+  if (expectedMs !== undefined && expectedMs > 0) {
+    const left = expectedMs - elapsedMs;
+    return left > 0
+      ? `~${seconds(left)} left (last run ${seconds(expectedMs)})`
+      : `over last run's ${seconds(expectedMs)}`;
+  }
+  if (!count.total || !count.done) return '';
+  return `~${seconds((elapsedMs / count.done) * (count.total - count.done))} left`;
+}
+
+export interface TtyProgressOptions {
+  /** The layer's duration in the last run (its results file), for the estimate of time left. */
+  expectedMs?: (layer: string) => number | undefined;
+}
+
+/**
+ * Live display: one status line per layer rewritten in place (files done of total, counts, elapsed, time
+ * left, what runs), failures printed above it as they happen. Used when the stream is a TTY and not in CI.
+ */
+export function ttyProgress(out: NodeJS.WriteStream, options: TtyProgressOptions = {}): ProgressSink {
   let counts: Counts = { passed: 0, failed: 0, skipped: 0 };
+  let files: FileCount = { total: 0, done: 0 };
   let current = '';
   let layer = '';
+  let expected: number | undefined;
   let started = 0;
   let timer: NodeJS.Timeout | undefined;
   const draw = () => {
-    const line = `${layer} ▸ ${summary(counts)}  ${seconds(Date.now() - started)}  ${current}`;
+    const elapsed = Date.now() - started;
+    const left = estimateLeft(elapsed, files, expected);
+    const line = `${layer} ▸ ${fileCount(files)}  ${summary(counts)}  ${seconds(elapsed)}${left ? ` ${left}` : ''}  ${current}`;
     out.write(`\r\x1b[K${line.slice(0, (out.columns || 120) - 1)}`);
   };
   return {
     layerStart(plan) {
       counts = { passed: 0, failed: 0, skipped: 0 };
+      files = { total: 0, done: 0 };
       layer = plan.layer;
+      expected = options.expectedMs?.(plan.layer);
       started = Date.now();
       current = plan.projects.map((p) => p.name).join(', ');
       timer = setInterval(draw, 250);
@@ -113,11 +150,13 @@ export function ttyProgress(out: NodeJS.WriteStream): ProgressSink {
       draw();
     },
     event(_layer, project, message) {
+      if (message.type === 'run-start') files.total += message.files;
       if (message.type === 'module-start') current = `${project}: ${message.file}`;
+      if (message.type === 'module-end') files.done++;
       if (message.type === 'test') {
         counts[testOutcome(message.test.state)]++;
         if (message.test.state === 'failed') {
-          out.write(`\r\x1b[K  ✗ ${message.test.file}:${message.test.line} ${message.test.fullName}\n`);
+          out.write(`\r\x1b[K  ✗ ${term(`${message.test.file}:${message.test.line} ${message.test.fullName}`)}\n`);
         }
       }
       if (message.type === 'file-error') {
@@ -128,7 +167,9 @@ export function ttyProgress(out: NodeJS.WriteStream): ProgressSink {
     },
     layerEnd(plan, results) {
       if (timer) clearInterval(timer);
-      out.write(`\r\x1b[K${plan.layer} ${plan.title}: ${summary(counts)} in ${seconds(results.run.durationMs)}\n`);
+      out.write(
+        `\r\x1b[K${plan.layer} ${plan.title}: ${fileCount(files)}, ${summary(counts)} in ${seconds(results.run.durationMs)}\n`,
+      );
       for (const line of failureReport(results)) out.write(`${line}\n`);
     },
   };
@@ -139,13 +180,17 @@ export function lineProgress(out: NodeJS.WritableStream): ProgressSink {
   const perFile = new Map<string, Counts>();
   const fileErrors = new Map<string, FileError>();
   let totals: Counts = { passed: 0, failed: 0, skipped: 0 };
+  let files: FileCount = { total: 0, done: 0 };
   return {
     layerStart(plan) {
       totals = { passed: 0, failed: 0, skipped: 0 };
+      files = { total: 0, done: 0 };
       out.write(`${plan.layer} ${plan.title}: running ${plan.projects.map((p) => p.name).join(', ')}\n`);
     },
     event(layer, project, message) {
-      if (message.type === 'test') {
+      if (message.type === 'run-start') {
+        files.total += message.files;
+      } else if (message.type === 'test') {
         const key = `${project}\u0000${message.test.file}`;
         const c = perFile.get(key) ?? { passed: 0, failed: 0, skipped: 0 };
         c[testOutcome(message.test.state)]++;
@@ -165,7 +210,9 @@ export function lineProgress(out: NodeJS.WritableStream): ProgressSink {
             : FILE_ERROR_LABEL[error.kind]
           : summary(c);
         const failed = c.failed > 0 || error !== undefined || message.state === 'failed';
-        out.write(`${layer}: ${failed ? 'FAIL' : 'ok  '} ${project} ${message.file} (${what})\n`);
+        files.done++;
+        const n = files.total ? ` [${files.done}/${files.total}]` : '';
+        out.write(`${layer}: ${failed ? 'FAIL' : 'ok  '}${n} ${project} ${message.file} (${what})\n`);
       } else if (message.type === 'file-error') {
         const e = message.error;
         fileErrors.set(`${project}\u0000${e.file}`, e);

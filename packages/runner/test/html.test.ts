@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { matrixHtml } from '../src/index.ts';
 import { htmlText, scriptJson } from '../src/reports/html.ts';
 import type { MatrixReport } from '../src/reports/json.ts';
+import { findBrowser } from './browser.ts';
 import { FAILED_EXCERPT, hostileTitle, largeReport, smallErrors, smallReport } from './html-fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const BROWSER = findBrowser();
 const artifacts = join(import.meta.dirname, 'artifacts');
 const small = smallReport();
 const large = largeReport(1000);
@@ -48,18 +49,13 @@ describe('matrix.html rendering', () => {
   });
 });
 
-describe('matrix.html in headless Chromium', () => {
+describe(`matrix.html in headless ${BROWSER.version} (${BROWSER.path})`, () => {
   let browser: Browser;
   const dir = mkdtempSync(join(tmpdir(), 'faultline-html-'));
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: run \`apt-get install chromium\` (the CI script does)`,
-      );
-    }
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: BROWSER.path,
       args: [
         '--headless',
         '--no-sandbox',

@@ -1,7 +1,7 @@
 import type { FileError, LayerResults, TestRecord } from '@faultline/matrix';
 import { describe, expect, test } from 'vitest';
 import type { LayerPlan } from '../src/plan.ts';
-import { lineProgress, ttyProgress } from '../src/progress.ts';
+import { estimateLeft, lineProgress, ttyProgress } from '../src/progress.ts';
 
 const plan = { layer: 'l1', title: 'Mocks', projects: [{ name: 'suite-l1' }], timeoutMs: 1000 } as unknown as LayerPlan;
 
@@ -125,5 +125,38 @@ describe('progress: failures where the user looks', () => {
     sink.layerEnd(plan, { ...results, tests: [hostile], errors: [] });
     expect(out.text()).toContain('✗');
     expect(out.text()).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+});
+
+describe('progress a person can read', () => {
+  function driveCounted(sink: ReturnType<typeof lineProgress>): void {
+    sink.layerStart(plan);
+    sink.event('l1', 'suite-l1', { type: 'run-start', files: 2 });
+    sink.event('l1', 'suite-l1', { type: 'module-start', file: failed.file });
+    sink.event('l1', 'suite-l1', { type: 'test', test: results.tests[0]! });
+    sink.event('l1', 'suite-l1', { type: 'module-end', file: failed.file, state: 'passed' });
+  }
+
+  test('plain lines count files done of the total the worker announced', () => {
+    const out = memory();
+    driveCounted(lineProgress(out.stream));
+    expect(out.text()).toContain('l1: ok   [1/2] suite-l1 suites/l1/test/a.test.ts (1 passed, 0 failed)\n');
+  });
+
+  test('a terminal line shows files done of total, counts, and time left from the last run', () => {
+    const out = memory(true);
+    const sink = ttyProgress(out.stream, { expectedMs: (layer) => (layer === 'l1' ? 60_000 : undefined) });
+    driveCounted(sink);
+    const last = out.text().split('\r\u001b[K').at(-1) ?? '';
+    expect(last).toMatch(/^l1 ▸ 1\/2 files {2}1 passed, 0 failed {2}\d+\.\ds ~(59|60)\.\ds left \(last run 60\.0s\)/);
+    sink.layerEnd(plan, { ...results, tests: [record({})], errors: [] });
+  });
+
+  test('the estimate: last run first, else the share of files done, else nothing', () => {
+    expect(estimateLeft(10_000, { total: 4, done: 1 }, 40_000)).toBe('~30.0s left (last run 40.0s)');
+    expect(estimateLeft(50_000, { total: 4, done: 3 }, 40_000)).toBe("over last run's 40.0s");
+    expect(estimateLeft(10_000, { total: 4, done: 1 })).toBe('~30.0s left');
+    expect(estimateLeft(10_000, { total: 4, done: 0 })).toBe('');
+    expect(estimateLeft(10_000, { total: 0, done: 2 })).toBe('');
   });
 });

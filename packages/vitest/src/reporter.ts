@@ -8,12 +8,13 @@ import {
   type TestState,
   type UnattributedEvidence,
 } from '@faultline/matrix';
-import type { Reporter, TestCase, TestModule, TestRunEndReason } from 'vitest/node';
+import type { Reporter, TestCase, TestModule, TestRunEndReason, TestSpecification } from 'vitest/node';
 import type { FaultlineAttempt } from './meta.ts';
 import './meta.ts';
 
 /** What the reporter emits, in order, while a project runs. */
 export type ReporterEvent =
+  | { type: 'run-start'; files: number }
   | { type: 'module-start'; file: string }
   | { type: 'test'; test: TestRecord }
   | { type: 'module-end'; file: string; state: string }
@@ -103,6 +104,12 @@ export class FaultlineReporter implements Reporter {
 
   #file(moduleId: string): string {
     return toPosix(relative(this.#options.root, moduleId));
+  }
+
+  /** How many test files will run (a file of several projects or pools counts once): progress shows done of total. */
+  onTestRunStart(specifications: ReadonlyArray<TestSpecification>): void {
+    const files = new Set(specifications.map((s) => s.moduleId));
+    this.#options.onEvent({ type: 'run-start', files: files.size });
   }
 
   onTestModuleStart(module: TestModule): void {
