@@ -108,16 +108,44 @@ interface LiveRule {
 type AnyFunction = (...args: unknown[]) => unknown;
 
 /**
+ * Sees every call of a faulty fs that went through to the real module (not the injected
+ * failures), after it succeeded. Power-loss tracking (power-loss.ts) is built on it, so the
+ * fs interception exists once.
+ */
+export interface FsObserver {
+  /** A `node:fs/promises` function returned `result` (for `open`, the real FileHandle). */
+  module(op: string, args: readonly unknown[], result: unknown): void | Promise<void>;
+  /** A method of a FileHandle opened at `path` returned `result`. */
+  handle(
+    op: string,
+    handle: FileHandle,
+    path: string | undefined,
+    args: readonly unknown[],
+    result: unknown,
+  ): void | Promise<void>;
+}
+
+/** Options of createFaultyFs beyond its rules. */
+export interface FaultyFsOptions {
+  /** Called after each real call (see FsObserver). */
+  observer?: FsObserver;
+}
+
+/**
  * Builds an object shaped like `node:fs/promises` that wraps the real module and injects
  * the given faults. Hand it to the code under test (dependency injection): nothing global is
  * patched, so other tests, even concurrent ones, keep the real fs. FileHandles returned by
  * `open` are wrapped too (short writes, fsync failures). Every injected fault records
  * evidence (kind 'fs-fault') on the current test.
  */
-export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = []): {
+export function createFaultyFs(
+  rules: FsFaultRule | readonly FsFaultRule[] = [],
+  options: FaultyFsOptions = {},
+): {
   fs: FsPromises;
   control: FsFaultControl;
 } {
+  const { observer } = options;
   let live = compile(rules);
   let injected = 0;
   const calls = new Map<string, number>();
@@ -216,7 +244,11 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
         const op = `handle.${key}`;
         wrapper = async (...args: unknown[]) => {
           const rule = decide(op, path);
-          if (!rule) return Reflect.apply(real, target, args);
+          if (!rule) {
+            const result = await (Reflect.apply(real, target, args) as Promise<unknown>);
+            await observer?.handle(op, target, path, args, result);
+            return result;
+          }
           if (rule.shortWrite !== undefined) {
             const whole = () => Reflect.apply(real, target, args) as Promise<unknown>;
             if (op === 'handle.write') {
@@ -227,6 +259,7 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
               }
               fire(rule); // before the write: concurrent writes must not overrun `times`
               const written = await shortHandleWrite(target, rule.shortWrite, request);
+              await observer?.handle(op, target, path, args, { bytesWritten: written });
               evidence(op, `short write (${written} of ${request.length} bytes)`, path, rule, {
                 written,
                 requested: request.length,
@@ -263,6 +296,7 @@ export function createFaultyFs(rules: FsFaultRule | readonly FsFaultRule[] = [])
       const rule = decide(name, path);
       if (!rule) {
         const result = await Reflect.apply(real, realFs, args);
+        await observer?.module(name, args, result);
         return name === 'open' ? wrapHandle(result as FileHandle, path) : result;
       }
       if (rule.shortWrite !== undefined) {
