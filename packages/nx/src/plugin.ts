@@ -14,7 +14,7 @@ import type {
   CreateNodesResultArray,
   ProjectConfiguration,
   TargetConfiguration,
-} from 'nx/src/devkit-exports';
+} from '@nx/devkit';
 import { declaredFaultlinePackages, enclosingRoot, nameOfRoot, type WorkspaceProjects } from './workspace.ts';
 
 /** One entry of a target's `inputs` (a named input such as `'default'`, a fileset, `{ env }`, ...). */
