@@ -6,6 +6,7 @@ import { requiredLayers } from './policy.ts';
 import type { FileError, LayerResults, TestRecord, TestState, UnattributedEvidence } from './results.ts';
 import type { Issue, Matrix } from './schema.ts';
 import { nearestName } from './suggest.ts';
+import { type CellVerification, cellVerification, type VerifyResults } from './verify.ts';
 
 export const cellStates = [
   'covered',
@@ -50,6 +51,8 @@ export interface Cell {
   attempts?: CellAttempts;
   /** The issue's quarantine (required cells only): shown in every report; only warns until it expires. */
   quarantine?: CellQuarantine;
+  /** Required cells with declared breaks (or selected by `policy.verify`): what `faultline verify` saw. */
+  verify?: CellVerification;
 }
 
 export interface UnknownTag {
@@ -232,7 +235,7 @@ function unknownTag(
 export function computeCoverage(
   matrix: Matrix,
   results: readonly LayerResults[],
-  options: { layers?: readonly string[]; now?: Date } = {},
+  options: { layers?: readonly string[]; now?: Date; verify?: VerifyResults } = {},
 ): Coverage {
   const layers = Object.keys(matrix.layers).filter((l) => !options.layers || options.layers.includes(l));
   const issueIds = new Set(matrix.issues.map((i) => i.id));
@@ -277,6 +280,7 @@ export function computeCoverage(
         if (
           !ranAny &&
           p.outcome !== 'not-run' &&
+          p.outcome !== 'interrupted' &&
           !emptyProjects.some((e) => e.layer === layer && e.project === p.name)
         ) {
           emptyProjects.push({ layer, project: p.name });
@@ -317,6 +321,7 @@ export function computeCoverage(
       const byAttempts = attempts && attemptsState(attempts);
       if (byAttempts && ['covered', 'failed', 'flaky', 'vacuous'].includes(state.state)) state = byAttempts;
       const quarantine = isRequired ? cellQuarantine(issue, options.now ?? new Date()) : undefined;
+      const verify = isRequired ? cellVerification(matrix, issue, layer, options.verify) : undefined;
       const evidence = tests.flatMap((t) => t.evidence).slice(0, EVIDENCE_PER_CELL);
       cells.push({
         issue: issue.id,
@@ -327,6 +332,7 @@ export function computeCoverage(
         evidence,
         ...(attempts ? { attempts } : {}),
         ...(quarantine ? { quarantine } : {}),
+        ...(verify ? { verify } : {}),
       });
     }
   }

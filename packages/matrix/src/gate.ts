@@ -2,6 +2,7 @@ import { gapMessage } from './completeness.ts';
 import type { Coverage } from './coverage.ts';
 import type { Policy } from './schema.ts';
 import { failedPlace, fileErrorReason, unknownTagReason, vacuousTestReasons } from './test-reasons.ts';
+import { verificationShortfall } from './verify.ts';
 
 export type GateReasonCode =
   | 'missing'
@@ -18,7 +19,8 @@ export type GateReasonCode =
   | 'file-error'
   | 'partial'
   | 'quarantined'
-  | 'quarantine-expired';
+  | 'quarantine-expired'
+  | 'unverified';
 
 export interface GateReason {
   code: GateReasonCode;
@@ -141,8 +143,28 @@ function cellVerdict(cell: CellOf, policy: Policy): { failures: GateReason[]; wa
       default:
         break;
     }
+    verifyVerdict(cell, failures, warnings);
   }
   return { failures, warnings };
+}
+
+/**
+ * Honest cells: under `policy.verify` a selected cell fails unless every break it declares was caught
+ * by the latest `faultline verify`; elsewhere a break known to leave its cell green only warns.
+ */
+function verifyVerdict(cell: CellOf, failures: GateReason[], warnings: GateReason[]): void {
+  const v = cell.verify;
+  if (!cell.required || !v) return;
+  const shortfall = verificationShortfall(v);
+  if (shortfall === undefined) return;
+  const reason = {
+    code: 'unverified' as const,
+    message: `${cell.issue} × ${cell.layer}: ${shortfall}`,
+    issue: cell.issue,
+    layer: cell.layer,
+  };
+  if (v.required) failures.push(reason);
+  else if (v.breaks.some((b) => b.outcome === 'missed' || b.outcome === 'control-failed')) warnings.push(reason);
 }
 
 /** What the coverage as a whole adds: unknown tags, unattributed evidence, empty projects, file errors, gaps. */

@@ -9,7 +9,7 @@ export type { GateReason, GateReasonCode, Verdict } from './gate.ts';
 export { gate } from './gate.ts';
 export type { LoadedMatrix } from './loader.ts';
 export { formatPath, loadMatrix, parseMatrix } from './loader.ts';
-export { requiredLayers } from './policy.ts';
+export { issueMatches, requiredLayers, verifyRequired } from './policy.ts';
 export type { Problem } from './problem.ts';
 export { formatProblem, MatrixError } from './problem.ts';
 export type { LayerProject, NamedProject, NamedProjects, ResolvedProjects, ResolveOptions } from './projects.ts';
@@ -36,6 +36,7 @@ export type {
 export { RESULTS_SCHEMA, testOutcome, testStates } from './results.ts';
 export type {
   Backend,
+  Break,
   Issue,
   Layer,
   LayerKind,
@@ -45,6 +46,17 @@ export type {
   Quarantine,
   Requirement,
   Severity,
+  VerifyPolicy,
 } from './schema.ts';
 export { backends, durationMs, layerKind, layerKinds, matrixJsonSchema, matrixSchema, severities } from './schema.ts';
 export { didYouMean, nearestName } from './suggest.ts';
+export type { BreakOutcome, BreakResult, CellVerification, ControlResult, VerifyResults } from './verify.ts';
+export {
+  BREAK_ENV,
+  cellVerification,
+  declaredBreaks,
+  VERIFY_FILE,
+  VERIFY_SCHEMA,
+  verificationShortfall,
+  verificationSummary,
+} from './verify.ts';

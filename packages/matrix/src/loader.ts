@@ -218,7 +218,14 @@ function checkSemantics(matrix: Matrix, locate: Locate, at: At): Problem[] {
         report(['issues', i, 'layers', j], `unknown layer "${layer}"${didYouMean(layer, layerIds)} (${known})`);
       }
     });
+    checkBreaks(issue, i, layerIds, report);
   });
+  if (layerIds.includes(RESERVED_LAYER)) {
+    report(
+      ['layers', RESERVED_LAYER],
+      `layer id "${RESERVED_LAYER}" is reserved (faultline verify writes .faultline/results/verify.json): rename the layer`,
+    );
+  }
 
   matrix.policy.require.forEach((rule, i) => {
     rule.layers.forEach((layer, j) => {
@@ -246,13 +253,51 @@ function checkSemantics(matrix: Matrix, locate: Locate, at: At): Problem[] {
 
   if (problems.length === 0) {
     matrix.issues.forEach((issue, i) => {
-      if (requiredLayers(matrix, issue).size === 0) {
+      const required = requiredLayers(matrix, issue);
+      if (required.size === 0) {
         report(
           ['issues', i],
           `issue "${issue.id}" is required in no layer: give it "layers: [...]" or add a policy rule that matches it`,
         );
       }
+      issue.breaks?.forEach((b, j) => {
+        b.layers.forEach((layer, k) => {
+          if (!required.has(layer)) {
+            report(
+              ['issues', i, 'breaks', j, 'layers', k],
+              `break "${b.name}": issue "${issue.id}" is not required in layer "${layer}" (required: ${[...required].join(', ')}): a break is verified on a required cell`,
+            );
+          }
+        });
+      });
     });
   }
   return problems;
+}
+
+/** The results file name `faultline verify` writes beside the layers' results files. */
+const RESERVED_LAYER = 'verify';
+
+type Report = (path: PathKey[], message: string) => void;
+
+/** An issue's `breaks`: known layers, each name once (a name is one switch of the system under test). */
+function checkBreaks(issue: Matrix['issues'][number], i: number, layerIds: readonly string[], report: Report): void {
+  const seen = new Map<string, number>();
+  issue.breaks?.forEach((b, j) => {
+    const first = seen.get(b.name);
+    if (first !== undefined) {
+      report(
+        ['issues', i, 'breaks', j, 'name'],
+        `duplicate break "${b.name}" in issue "${issue.id}" (first at breaks[${first}]): list its layers once`,
+      );
+    } else seen.set(b.name, j);
+    b.layers.forEach((layer, k) => {
+      if (!layerIds.includes(layer)) {
+        report(
+          ['issues', i, 'breaks', j, 'layers', k],
+          `break "${b.name}": unknown layer "${layer}"${didYouMean(layer, layerIds)} (known layers: ${layerIds.join(', ')})`,
+        );
+      }
+    });
+  });
 }

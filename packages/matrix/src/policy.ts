@@ -1,7 +1,7 @@
 import type { Issue, Matrix, Requirement } from './schema.ts';
 
-function matches(rule: Requirement, issue: Issue): boolean {
-  const when = rule.when;
+/** Whether a policy selector (`when: { severity, tags }`) picks the issue; no selector picks every issue. */
+export function issueMatches(when: Requirement['when'], issue: Issue): boolean {
   if (!when) return true;
   if (when.severity !== undefined) {
     const wanted = Array.isArray(when.severity) ? when.severity : [when.severity];
@@ -15,8 +15,14 @@ function matches(rule: Requirement, issue: Issue): boolean {
 export function requiredLayers(matrix: Matrix, issue: Issue): Set<string> {
   const layers = new Set(issue.layers ?? []);
   for (const rule of matrix.policy.require) {
-    if (matches(rule, issue)) for (const layer of rule.layers) layers.add(layer);
+    if (issueMatches(rule.when, issue)) for (const layer of rule.layers) layers.add(layer);
   }
   // Keep the matrix's column order so reports and iteration are deterministic.
   return new Set(Object.keys(matrix.layers).filter((l) => layers.has(l)));
+}
+
+/** Whether `policy.verify` asks for the issue's required cells to be verified (every declared break caught). */
+export function verifyRequired(matrix: Matrix, issue: Issue): boolean {
+  const rule = matrix.policy.verify;
+  return rule !== undefined && issueMatches(rule.when, issue);
 }

@@ -65,6 +65,16 @@ export const requirementSchema = z.strictObject({
   layers: z.array(layerId).min(1).describe('Layers the matching issues must be covered in.'),
 });
 
+export const verifyPolicySchema = z
+  .strictObject({
+    when: conditionSchema
+      .optional()
+      .describe('Which issues must have every declared break caught; omitted means every issue.'),
+  })
+  .describe(
+    'Require honest cells: each required cell of a matching issue must declare breaks, and `faultline verify` must have seen every one of them turn the cell red (failed). Unverified, missed or undeclared fails the gate.',
+  );
+
 export const policySchema = z.strictObject({
   require: z.array(requirementSchema).default([]),
   vacuous: z
@@ -91,6 +101,7 @@ export const policySchema = z.strictObject({
     .enum(['fail', 'warn'])
     .default('fail')
     .describe('A required cell whose tests passed only after a retry: never covered; fail the gate, or only warn.'),
+  verify: verifyPolicySchema.optional(),
 });
 
 /** A calendar date `YYYY-MM-DD` that exists (2027-02-31 does not). */
@@ -113,6 +124,25 @@ export const quarantineSchema = z
     "The issue's cells are known broken or flaky: shown as quarantined in every report and only warn the gate until the date; an expired quarantine fails the gate.",
   );
 
+/** A break's name: what the system under test finds in FAULTLINE_BREAK (comma-separated). */
+export const BREAK_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+
+export const breakSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(BREAK_NAME, 'a break name is a letter then letters, digits, ".", "_" or "-" (e.g. skipChunkVerify)')
+      .describe(
+        'A switch the system under test reads from the FAULTLINE_BREAK environment variable (comma-separated names) that removes the protection of this issue.',
+      ),
+    layers: z
+      .array(layerId)
+      .min(1, 'a break names the layers whose cell it must turn red, e.g. [l1]')
+      .describe('Layers whose cell of this issue must turn red (failed) when the break is set.'),
+    notes: z.string().optional(),
+  })
+  .describe('A protection removed on purpose: `faultline verify` expects the cell to fail with it.');
+
 export const issueSchema = z.strictObject({
   id: issueId.describe('Stable id, used as the vitest tag that links tests to this issue.'),
   ref: z.union([z.string(), z.number()]).optional().describe('The team\'s own numbering, e.g. "2.1".'),
@@ -123,6 +153,10 @@ export const issueSchema = z.strictObject({
   layers: z.array(layerId).optional().describe('Layers this issue must be covered in, in addition to the policy.'),
   notes: z.string().optional(),
   quarantine: quarantineSchema.optional(),
+  breaks: z
+    .array(breakSchema)
+    .optional()
+    .describe('Switches that remove this protection; `faultline verify` runs each and expects its cells to turn red.'),
 });
 
 export const matrixSchema = z.strictObject({
@@ -150,6 +184,8 @@ export type Issue = z.output<typeof issueSchema>;
 export type Quarantine = z.output<typeof quarantineSchema>;
 export type Requirement = z.output<typeof requirementSchema>;
 export type Policy = z.output<typeof policySchema>;
+export type Break = z.output<typeof breakSchema>;
+export type VerifyPolicy = z.output<typeof verifyPolicySchema>;
 
 /** The JSON Schema editors use to complete matrix.yaml (checked in as matrix.schema.json). */
 export function matrixJsonSchema(): Record<string, unknown> {
