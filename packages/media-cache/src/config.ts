@@ -35,6 +35,16 @@ export interface UnsafeConfig {
   noReadDeadline: boolean;
   /** Enable `PUT /actions/raise` which throws an uncaught exception / unhandled rejection (panic-hook). */
   allowRaise: boolean;
+  /** Rename a chunk temp file into place without fsyncing its data first (atomic-chunk; only a power loss shows it). */
+  skipChunkFsync: boolean;
+  /** Rename a checkpoint temp file into place without fsyncing its data first (scan-resume, checkpoint-monotonic). */
+  skipCheckpointFsync: boolean;
+  /** No directory fsync after a chunk's or a checkpoint's rename (atomic-chunk, scan-resume, checkpoint-monotonic). */
+  skipDirFsync: boolean;
+  /** Write a chunk straight under its final name, no temp file and rename (atomic-chunk). */
+  chunkInPlace: boolean;
+  /** The uncaught-fault handler exits before its log line is written (panic-hook). */
+  exitBeforeUncaughtLog: boolean;
 }
 
 export interface MediaCacheConfig {
@@ -84,6 +94,11 @@ export const DEFAULT_UNSAFE: UnsafeConfig = Object.freeze({
   statusThroughQueue: false,
   noReadDeadline: false,
   allowRaise: false,
+  skipChunkFsync: false,
+  skipCheckpointFsync: false,
+  skipDirFsync: false,
+  chunkInPlace: false,
+  exitBeforeUncaughtLog: false,
 });
 
 /** Input accepted by `resolveConfig`: everything but `cacheDir` is optional. */
