@@ -20,7 +20,17 @@ export interface CheckpointStoreOptions {
   lockTimeoutMs?: number;
   /** false = last writer wins (unsafe.nonMonotonicCheckpoint, test-only). */
   monotonic?: boolean;
+  /** The file system (default `node:fs/promises`); layer-1 tests pass a faulty or power-loss one. */
+  fs?: CheckpointFs;
+  /** Test-only: no fsync of the temp file before its rename / no directory fsync after it. */
+  unsafe?: { skipCheckpointFsync?: boolean; skipDirFsync?: boolean };
 }
+
+/** The slice of `node:fs/promises` the checkpoint store uses. */
+export type CheckpointFs = Pick<
+  typeof nodeFs,
+  'readFile' | 'writeFile' | 'open' | 'rename' | 'unlink' | 'mkdir' | 'link' | 'readdir' | 'stat'
+>;
 
 /** The checkpoint file exists but is not what this store writes. */
 export class CheckpointCorruptError extends Error {
@@ -67,6 +77,8 @@ export class CheckpointStore {
   readonly lockFile: string;
   readonly monotonic: boolean;
   readonly lockTimeoutMs: number;
+  readonly #fs: CheckpointFs;
+  readonly #unsafe: NonNullable<CheckpointStoreOptions['unsafe']>;
   #sweptTemps = false;
 
   constructor(file: string, options: CheckpointStoreOptions = {}) {
@@ -74,13 +86,15 @@ export class CheckpointStore {
     this.lockFile = `${file}.lock`;
     this.monotonic = options.monotonic ?? true;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    this.#fs = options.fs ?? nodeFs;
+    this.#unsafe = options.unsafe ?? {};
   }
 
   /** The whole file (empty when it does not exist yet). */
   async readAll(): Promise<CheckpointMap> {
     let text: string;
     try {
-      text = await nodeFs.readFile(this.file, 'utf8');
+      text = await this.#fs.readFile(this.file, 'utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return {};
       throw error;
@@ -134,19 +148,21 @@ export class CheckpointStore {
     const temp = `${this.file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     let renamed = false;
     try {
-      const handle = await nodeFs.open(temp, 'w');
+      const handle = await this.#fs.open(temp, 'w');
       try {
         await handle.writeFile(`${JSON.stringify({ version: 1, entries }, null, 1)}\n`);
-        await handle.sync();
+        // Without it the rename can reach the disk before the data: an empty file after a power loss.
+        if (!this.#unsafe.skipCheckpointFsync) await handle.sync();
       } finally {
         await handle.close();
       }
       fp('checkpoint.before-rename');
-      await nodeFs.rename(temp, this.file);
+      await this.#fs.rename(temp, this.file);
       renamed = true;
-      await fsyncDir(nodeFs, dirname(this.file));
+      // Without it the rename is not durable: a power loss brings back the previous file.
+      if (!this.#unsafe.skipDirFsync) await fsyncDir(this.#fs, dirname(this.file));
     } finally {
-      if (!renamed) await nodeFs.unlink(temp).catch(() => {});
+      if (!renamed) await this.#fs.unlink(temp).catch(() => {});
     }
   }
 
@@ -172,17 +188,17 @@ export class CheckpointStore {
   }
 
   async #acquire(): Promise<string> {
-    await nodeFs.mkdir(dirname(this.file), { recursive: true });
+    await this.#fs.mkdir(dirname(this.file), { recursive: true });
     const token = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const owner: LockOwner = { pid: process.pid, token, at: new Date().toISOString() };
     const mine = `${this.lockFile}.${token}`;
-    await nodeFs.writeFile(mine, JSON.stringify(owner));
+    await this.#fs.writeFile(mine, JSON.stringify(owner));
     const until = performance.now() + this.lockTimeoutMs;
     let wait = 1;
     try {
       for (;;) {
         try {
-          await nodeFs.link(mine, this.lockFile);
+          await this.#fs.link(mine, this.lockFile);
           return token;
         } catch (error) {
           if (errorCode(error) !== 'EEXIST') throw error;
@@ -190,6 +206,12 @@ export class CheckpointStore {
         const holder = await this.#readOwner(this.lockFile);
         if (holder !== null && !pidAlive(holder.pid)) {
           await this.#breakStale(holder.token);
+          continue;
+        }
+        // A lock is linked only once its owner file is whole, so an unreadable one is what a
+        // power loss leaves (the owner's bytes were never fsynced): nobody holds it.
+        if (holder === null && (await this.#unreadableLock())) {
+          await this.#breakStale(null);
           continue;
         }
         if (performance.now() > until) {
@@ -201,34 +223,47 @@ export class CheckpointStore {
         wait = Math.min(wait * 2, 20);
       }
     } finally {
-      await nodeFs.unlink(mine).catch(() => {});
+      await this.#fs.unlink(mine).catch(() => {});
     }
   }
 
   async #readOwner(path: string): Promise<LockOwner | null> {
     try {
-      const owner = JSON.parse(await nodeFs.readFile(path, 'utf8')) as LockOwner;
+      const owner = JSON.parse(await this.#fs.readFile(path, 'utf8')) as LockOwner;
       return typeof owner.pid === 'number' && typeof owner.token === 'string' ? owner : null;
     } catch {
       return null; // gone already (ENOENT) or not ours: the next link attempt decides
     }
   }
 
-  /** Removes a dead owner's lock, but only if it is still that owner's: checked under a break lock. */
-  async #breakStale(token: string): Promise<void> {
+  /** Whether the lock file exists but does not hold an owner (torn by a power loss). */
+  async #unreadableLock(): Promise<boolean> {
+    try {
+      await this.#fs.readFile(this.lockFile, 'utf8');
+    } catch {
+      return false; // gone: the next link attempt takes it
+    }
+    return (await this.#readOwner(this.lockFile)) === null;
+  }
+
+  /**
+   * Removes a dead owner's lock (or, with `token` null, an unreadable one), but only if it is
+   * still that one: checked under a break lock.
+   */
+  async #breakStale(token: string | null): Promise<void> {
     const breakFile = `${this.lockFile}.break`;
     let handle: nodeFs.FileHandle;
     try {
-      handle = await nodeFs.open(breakFile, 'wx');
+      handle = await this.#fs.open(breakFile, 'wx');
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw error;
       // Someone else is breaking it; if that someone died mid-break, clear their break lock.
-      const breaker = Number((await nodeFs.readFile(breakFile, 'utf8').catch(() => '')).trim());
-      const stat = await nodeFs.stat(breakFile).catch(() => null);
+      const breaker = Number((await this.#fs.readFile(breakFile, 'utf8').catch(() => '')).trim());
+      const stat = await this.#fs.stat(breakFile).catch(() => null);
       // An empty file means its creator died before writing its pid: stale once it is old enough.
       const dead = !Number.isInteger(breaker) || breaker <= 0 || !pidAlive(breaker);
       if (dead && stat !== null && Date.now() - stat.mtimeMs > 1_000) {
-        await nodeFs.unlink(breakFile).catch(() => {});
+        await this.#fs.unlink(breakFile).catch(() => {});
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
       return;
@@ -237,22 +272,23 @@ export class CheckpointStore {
       await handle.writeFile(String(process.pid));
       await handle.close();
       const holder = await this.#readOwner(this.lockFile);
-      if (holder !== null && holder.token === token) await nodeFs.unlink(this.lockFile).catch(() => {});
+      const stale = token === null ? holder === null && (await this.#unreadableLock()) : holder?.token === token;
+      if (stale) await this.#fs.unlink(this.lockFile).catch(() => {});
     } finally {
-      await nodeFs.unlink(breakFile).catch(() => {});
+      await this.#fs.unlink(breakFile).catch(() => {});
     }
   }
 
   async #release(token: string): Promise<void> {
     const holder = await this.#readOwner(this.lockFile);
-    if (holder?.token === token) await nodeFs.unlink(this.lockFile).catch(() => {});
+    if (holder?.token === token) await this.#fs.unlink(this.lockFile).catch(() => {});
   }
 
   /** Temp and lock-owner files left by killed writers (their pid is dead). Runs under the lock. */
   async #sweepDeadTemps(): Promise<void> {
     const dir = dirname(this.file);
     const base = basename(this.file);
-    const names = await nodeFs.readdir(dir).catch(() => [] as string[]);
+    const names = await this.#fs.readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
       const m = name.startsWith(`${base}.tmp-`)
         ? /^(\d+)-/.exec(name.slice(base.length + 5))
@@ -260,7 +296,7 @@ export class CheckpointStore {
           ? /^(\d+)-/.exec(name.slice(base.length + 6))
           : null;
       if (m !== null && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) {
-        await nodeFs.unlink(join(dir, name)).catch(() => {});
+        await this.#fs.unlink(join(dir, name)).catch(() => {});
       }
     }
   }

@@ -11,6 +11,11 @@ export interface ChunkStoreOptions {
   fs?: FsLike;
   /** Check the SHA-256 of every chunk read (default true; false only via `unsafe.skipChunkVerify`). */
   verify?: boolean;
+  /**
+   * Test-only ways to write a chunk wrongly (the `unsafe` switches of the same names): no fsync
+   * before the rename, no directory fsync after it, or no temp file at all. Default: all false.
+   */
+  unsafe?: { skipChunkFsync?: boolean; skipDirFsync?: boolean; chunkInPlace?: boolean };
 }
 
 export interface WriteOptions {
@@ -47,11 +52,13 @@ export class ChunkStore {
   readonly dir: string;
   readonly fs: FsLike;
   verify: boolean;
+  readonly #unsafe: NonNullable<ChunkStoreOptions['unsafe']>;
 
   constructor(options: ChunkStoreOptions) {
     this.dir = options.dir;
     this.fs = options.fs ?? realFs;
     this.verify = options.verify ?? true;
+    this.#unsafe = options.unsafe ?? {};
   }
 
   async init(): Promise<void> {
@@ -68,26 +75,34 @@ export class ChunkStore {
     const hash = sha256(data);
     const shard = join(this.dir, hash.slice(0, 2));
     const final = join(shard, hash);
-    const temp = `${final}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
-    await this.fs.mkdir(shard, { recursive: true });
+    const inPlace = this.#unsafe.chunkInPlace === true;
+    const temp = inPlace ? final : `${final}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+    const made = await this.fs.mkdir(shard, { recursive: true });
+    // A new shard directory is itself a new name: durable only once its parent is fsynced.
+    if (made !== undefined && !this.#unsafe.skipDirFsync) await fsyncDir(this.fs, this.dir);
     let renamed = false;
     try {
       const handle = await this.fs.open(temp, 'w');
       try {
+        fp('chunk.after-open');
         let offset = 0;
         while (offset < data.byteLength) {
           const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset, offset);
           if (bytesWritten <= 0) throw Object.assign(new Error(`short write to ${temp}`), { code: 'EIO' });
           offset += bytesWritten;
         }
-        await handle.sync();
+        // Without this fsync the rename below can reach the disk before the data: after a power
+        // loss the chunk's final name holds an empty or partial file.
+        if (!this.#unsafe.skipChunkFsync) await handle.sync();
       } finally {
         await handle.close();
       }
       await options.beforeRename?.(hash);
-      await this.fs.rename(temp, final);
+      if (!inPlace) await this.fs.rename(temp, final);
       renamed = true;
-      await fsyncDir(this.fs, shard);
+      // Without this the rename is not durable: after a power loss the chunk is gone, though the
+      // caller goes on to index it.
+      if (!this.#unsafe.skipDirFsync) await fsyncDir(this.fs, shard);
     } finally {
       if (!renamed) await this.fs.unlink(temp).catch(() => {});
     }

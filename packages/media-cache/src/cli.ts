@@ -70,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
     log,
     context: () => ({ state: current?.state ?? 'starting', inflight: current?.dataServer.inflight.size ?? 0 }),
     onFault: (kind) => current?.noteUncaught(kind),
+    exitBeforeLog: config.unsafe.exitBeforeUncaughtLog,
   });
 
   let stopping = false;

@@ -155,7 +155,13 @@ export async function startMediaCache(
   if (lock.stale.lockRemoved || lock.stale.socketRemoved) log.log('warn', 'stale-instance-cleaned', { ...lock.stale });
 
   try {
-    const store = new ChunkStore({ dir: join(config.cacheDir, 'chunks'), fs, verify: !config.unsafe.skipChunkVerify });
+    const { skipChunkFsync, skipDirFsync, chunkInPlace, skipCheckpointFsync } = config.unsafe;
+    const store = new ChunkStore({
+      dir: join(config.cacheDir, 'chunks'),
+      fs,
+      verify: !config.unsafe.skipChunkVerify,
+      unsafe: { skipChunkFsync, skipDirFsync, chunkInPlace },
+    });
     let passthroughReason: string | null = null;
     try {
       await store.init();
@@ -227,6 +233,7 @@ export async function startMediaCache(
     });
     const checkpoints = new CheckpointStore(config.checkpointPath, {
       monotonic: !config.unsafe.nonMonotonicCheckpoint,
+      unsafe: { skipCheckpointFsync, skipDirFsync },
     });
     const scanner = new Scanner(index, checkpoints, config.scan.batchSize);
     const actions = new ActionQueue(config.timeouts.actionMs);

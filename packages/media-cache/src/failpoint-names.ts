@@ -5,6 +5,7 @@
  */
 export const FAILPOINTS = Object.freeze({
   chunkBeforeWrite: 'chunk.before-write',
+  chunkAfterOpen: 'chunk.after-open',
   chunkAfterWrite: 'chunk.after-write',
   indexBeforeInsert: 'index.before-insert',
   originRead: 'origin.read',

@@ -13,7 +13,7 @@ export type FsLike = Pick<
 export const realFs: FsLike = nodeFs;
 
 /** fsync a directory so a rename inside it survives power loss; best effort (not all file systems allow it). */
-export async function fsyncDir(fs: FsLike, dir: string): Promise<void> {
+export async function fsyncDir(fs: Pick<FsLike, 'open'>, dir: string): Promise<void> {
   let handle: nodeFs.FileHandle | undefined;
   try {
     handle = await fs.open(dir, 'r');

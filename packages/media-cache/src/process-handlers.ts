@@ -15,10 +15,14 @@ export interface ProcessHandlerOptions {
   exit?: (code: number) => void;
   /** Observes every handled fault (counters). */
   onFault?: (kind: UncaughtKind, error: unknown) => void;
+  /** Test-only (unsafe.exitBeforeUncaughtLog): under policy exit, exit before the log line. */
+  exitBeforeLog?: boolean;
 }
 
 /** Logs one uncaught fault with its stack and context, then applies the policy. */
 export function handleUncaught(kind: UncaughtKind, error: unknown, options: ProcessHandlerOptions): UncaughtPolicy {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  if (options.exitBeforeLog && options.policy === 'exit') exit(EXIT_UNCAUGHT);
   let context: LogFields = {};
   try {
     context = options.context?.() ?? {};
@@ -36,7 +40,7 @@ export function handleUncaught(kind: UncaughtKind, error: unknown, options: Proc
     },
   );
   options.onFault?.(kind, error); // after the log line: recording the fault comes first
-  if (options.policy === 'exit') (options.exit ?? ((code: number) => process.exit(code)))(EXIT_UNCAUGHT);
+  if (options.policy === 'exit') exit(EXIT_UNCAUGHT);
   return options.policy;
 }
 
