@@ -7,7 +7,7 @@ export type { ChunkLease } from './buffer-pool.ts';
 export { BufferPool, SharedBuffer } from './buffer-pool.ts';
 export type { CacheCounters, PassthroughState, ReadThroughCacheOptions } from './cache.ts';
 export { ReadThroughCache } from './cache.ts';
-export type { Checkpoint, CheckpointMap, CheckpointStoreOptions } from './checkpoint.ts';
+export type { Checkpoint, CheckpointFs, CheckpointMap, CheckpointStoreOptions } from './checkpoint.ts';
 export { CheckpointCorruptError, CheckpointLockTimeoutError, CheckpointStore, mergeCheckpoint } from './checkpoint.ts';
 export type { ChunkRead, ChunkStoreOptions, StoredFile, WriteOptions } from './chunk-store.ts';
 export { ChunkStore, sha256 } from './chunk-store.ts';
