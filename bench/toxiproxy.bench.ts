@@ -20,6 +20,8 @@ const RTT_BLOCKS = 30;
 interface Role {
   role: 'sink' | 'proxy';
   upstream?: string;
+  /** false: accepted sockets read through 'data' events (no adoption through Node's private Socket options). */
+  adopt?: boolean;
 }
 
 /** Sink: the first 8 bytes announce a byte count; reply `k` once that many followed. Otherwise echo. */
@@ -53,8 +55,10 @@ function runSink(): void {
   server.listen(0, '127.0.0.1', () => parentPort!.postMessage((server.address() as AddressInfo).port));
 }
 
-async function runProxy(upstream: string): Promise<void> {
+async function runProxy(upstream: string, adopt: boolean): Promise<void> {
   const { start } = await import('../packages/toxiproxy/src/index.ts');
+  const { setAdoptAccepted } = await import('../packages/toxiproxy/src/reader.ts');
+  setAdoptAccepted(adopt);
   const server = await start();
   const res = await fetch(`${server.url}/proxies`, {
     method: 'POST',
@@ -202,6 +206,17 @@ function throughputFigures(direct: Path, embedded: Path, relay: Path | undefined
   return figures;
 }
 
+/** What adopting accepted sockets (reader.ts, Node's private Socket options) buys over 'data' events. */
+function fastPathFigure(unadopted: Path, embedded: Path): BenchFigure {
+  return figure(
+    'passthrough throughput, embedded with vs without adopting accepted sockets',
+    'MiB/s',
+    { label: "'data' events", value: median(unadopted.mibs) },
+    { label: 'adopted (onread)', value: median(embedded.mibs) },
+    { note: 'the private-API fast path of packages/toxiproxy/src/reader.ts; kept while this ratio is > 1.1x' },
+  );
+}
+
 function latencyFigures(direct: Path, embedded: Path, relay: Path | undefined): BenchFigure[] {
   const d50 = percentile(direct.rtt, 50);
   const d99 = percentile(direct.rtt, 99);
@@ -248,22 +263,28 @@ function latencyFigures(direct: Path, embedded: Path, relay: Path | undefined): 
 export default async function bench(): Promise<BenchFigure[]> {
   const sink = await startWorker({ role: 'sink' });
   const proxy = await startWorker({ role: 'proxy', upstream: `127.0.0.1:${sink.port}` });
+  const plain = await startWorker({ role: 'proxy', upstream: `127.0.0.1:${sink.port}`, adopt: false });
   const socat = await startRelay(sink.port);
   try {
     const path = (label: string, port: number): Path => ({ label, port, mibs: [], rtt: [] });
     const direct = path('direct', sink.port);
     const embedded = path('embedded', proxy.port);
+    const unadopted = path('embedded without adoption', plain.port);
     const relay = socat ? path('socat', socat.port) : undefined;
-    await measure(relay ? [direct, embedded, relay] : [direct, embedded]);
-    return [...throughputFigures(direct, embedded, relay), ...latencyFigures(direct, embedded, relay)];
+    await measure(relay ? [direct, embedded, unadopted, relay] : [direct, embedded, unadopted]);
+    return [
+      ...throughputFigures(direct, embedded, relay),
+      fastPathFigure(unadopted, embedded),
+      ...latencyFigures(direct, embedded, relay),
+    ];
   } finally {
     socat?.stop();
-    await Promise.all([sink.worker.terminate(), proxy.worker.terminate()]);
+    await Promise.all([sink.worker.terminate(), proxy.worker.terminate(), plain.worker.terminate()]);
   }
 }
 
 if (!isMainThread) {
   const data = workerData as Role;
   if (data.role === 'sink') runSink();
-  else await runProxy(data.upstream!);
+  else await runProxy(data.upstream!, data.adopt ?? true);
 }

@@ -14,3 +14,5 @@ export {
   setEvidenceSink,
 } from './recorder.ts';
 export { reportCapability } from './run-info.ts';
+export type { Rng } from './seed.ts';
+export { createRng, DEFAULT_SEED, deriveSeed, parseSeed, runSeed, SEED_ENV, SeedError } from './seed.ts';

@@ -27,6 +27,8 @@ export interface ExecuteOptions {
   runId: string;
   matrixDigest: string;
   issue?: string;
+  /** Extra environment for the layer's worker and its tests (`faultline verify` sets FAULTLINE_BREAK here). */
+  env?: Readonly<Record<string, string>>;
   shard?: { index: number; count: number };
   /** Layer-3 backend asked for on the command line (overrides env and matrix). */
   backend?: string;
@@ -105,6 +107,7 @@ async function runProject(
       [ATTEMPT_ENV]: attemptId,
       ...(backend ? { FAULTLINE_L3_BACKEND: backend } : {}),
       ...(toxiproxyUrl ? { FAULTLINE_TOXIPROXY_URL: toxiproxyUrl } : {}),
+      ...options.env,
     },
   });
   let stderrTail = '';

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { LayerResults, Problem } from '@faultline/matrix';
-import { readResultsFile } from './results-io.ts';
+import { isLayerResultsName, readResultsFile } from './results-io.ts';
 
 /** A results file and what it holds. */
 export interface ResultsEntry {
@@ -73,7 +73,7 @@ export function resultsSetProblems(entries: readonly ResultsEntry[], digest: str
 export function readResultsEntries(dir: string): ResultsEntry[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter(isLayerResultsName)
     .sort()
     .map((f) => join(dir, f))
     .map((file) => ({ file, results: readResultsFile(file) }));

@@ -24,7 +24,14 @@ export { MATRIX_REPORT_SCHEMA, matrixReport } from './reports/json.ts';
 export { layerJUnit, matrixJUnit } from './reports/junit.ts';
 export { matrixMarkdown, stateIcon, stateOrder } from './reports/markdown.ts';
 export { xmlCdata, xmlText } from './reports/xml-text.ts';
-export { readResultsDir, readResultsFile, resultsFileName, resultsFiles, writeResults } from './results-io.ts';
+export {
+  isLayerResultsName,
+  readResultsDir,
+  readResultsFile,
+  resultsFileName,
+  resultsFiles,
+  writeResults,
+} from './results-io.ts';
 export type { RunOptions, RunOutcome } from './run.ts';
 export { newSeed, runLayers } from './run.ts';
 export { uniqueTestIds } from './test-ids.ts';

@@ -7,6 +7,7 @@ import {
   type LayerResults,
   type LoadedMatrix,
   type Verdict,
+  type VerifyResults,
 } from '@faultline/matrix';
 import { writeFileAtomic } from './atomic.ts';
 import { githubAnnotations } from './reports/annotations.ts';
@@ -20,6 +21,8 @@ export interface GateOptions {
   layers?: readonly string[];
   /** Where reports go; default `reports` beside matrix.yaml. */
   outDir?: string;
+  /** What `faultline verify` last saw (verify.json): each cell with declared breaks shows it. */
+  verify?: VerifyResults;
 }
 
 export interface GateOutcome {
@@ -46,7 +49,10 @@ export function gateAndReport(
   const root = resolve(loaded.file, '..');
   const outDir = resolve(options.outDir ?? join(root, 'reports'));
   const { matrix } = loaded;
-  const coverage = computeCoverage(matrix, runs, options.layers ? { layers: options.layers } : {});
+  const coverage = computeCoverage(matrix, runs, {
+    ...(options.layers ? { layers: options.layers } : {}),
+    ...(options.verify ? { verify: options.verify } : {}),
+  });
   const verdict = gate(coverage, matrix.policy);
   const written: string[] = [];
   const write = (rel: string, content: string) => {

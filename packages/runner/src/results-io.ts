@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LayerResults, MatrixError, type Problem, RESULTS_SCHEMA } from '@faultline/matrix';
+import { type LayerResults, MatrixError, type Problem, RESULTS_SCHEMA, VERIFY_FILE } from '@faultline/matrix';
 import { writeFileAtomic } from './atomic.ts';
 
 /** `.faultline/results/<layer>.json`, or `<layer>.<i>of<n>.json` for a shard. */
@@ -50,11 +50,16 @@ export function readResultsFile(file: string): LayerResults {
   return { ...r, errors: r.errors ?? [] } as LayerResults;
 }
 
+/** A layer's results file by its name: any `.json` but `faultline verify`'s verify.json beside them. */
+export function isLayerResultsName(name: string): boolean {
+  return name.endsWith('.json') && name !== VERIFY_FILE;
+}
+
 /** The results files in a directory (all layers, all shards), in name order. */
 export function resultsFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter(isLayerResultsName)
     .sort()
     .map((f) => join(dir, f));
 }

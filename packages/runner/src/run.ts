@@ -12,6 +12,8 @@ import { writeResults } from './results-io.ts';
 export interface RunOptions {
   layers?: readonly string[];
   issue?: string;
+  /** Extra environment for every layer's worker and tests (`faultline verify` sets FAULTLINE_BREAK here). */
+  env?: Readonly<Record<string, string>>;
   seed?: number;
   shard?: { index: number; count: number };
   backend?: string;
@@ -77,6 +79,7 @@ export async function runLayers(loaded: LoadedMatrix, options: RunOptions): Prom
         progress: options.progress,
         runDir: join(plan.root, '.faultline', 'run'),
         ...(options.issue ? { issue: options.issue } : {}),
+        ...(options.env ? { env: options.env } : {}),
         ...(options.shard ? { shard: options.shard } : {}),
         ...(options.backend ? { backend: options.backend } : {}),
       },

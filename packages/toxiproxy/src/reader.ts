@@ -83,6 +83,15 @@ export class Reader {
   }
 }
 
+/**
+ * Whether accepted sockets are adopted (the fast path below). Off only in bench/toxiproxy.bench.ts,
+ * which runs a second proxy without it to measure what the private API buys; not exported by the package.
+ */
+let adoptAccepted = true;
+export function setAdoptAccepted(on: boolean): void {
+  adoptAccepted = on;
+}
+
 interface SocketInternals {
   _handle?: { readStart?: unknown } | null;
   _server?: unknown;
@@ -100,7 +109,13 @@ interface SocketInternals {
 export function adopt(client: Socket, reader: Reader): Socket {
   const original = client as unknown as SocketInternals;
   const handle = original._handle;
-  if (!handle || typeof handle.readStart !== 'function' || !client.isPaused() || client.readableLength > 0) {
+  if (
+    !adoptAccepted ||
+    !handle ||
+    typeof handle.readStart !== 'function' ||
+    !client.isPaused() ||
+    client.readableLength > 0
+  ) {
     return client;
   }
   let socket: Socket;

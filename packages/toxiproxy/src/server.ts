@@ -19,7 +19,7 @@ export interface StartOptions {
   port?: number;
   /** Proxies to create at startup, in `/populate` format (what `-config FILE` holds). */
   proxies?: readonly ProxyConfig[];
-  /** Seed for toxicity rolls, jitter and slicing. Default: env `FAULTLINE_SEED`, else unseeded. */
+  /** Seed for toxicity rolls, jitter and slicing. Default: env `FAULTLINE_SEED`, else a fixed default (see @faultline/evidence `runSeed`). */
   seed?: number | string;
   /** Route `/metrics` with the proxy byte counters (`-proxy-metrics`). */
   proxyMetrics?: boolean;

@@ -101,6 +101,11 @@ export const HTML_SCRIPT = String.raw`
         b.setAttribute('aria-label', txt(issue.id + ' in ' + layer + ': ' + label + ', ' + n + ' test' + (n === 1 ? '' : 's')));
         b.appendChild(el('span', 'lbl', cell.state === 'not-required' ? '\u2014' : label));
         if (n) b.appendChild(el('span', 'n', String(n)));
+        if (cell.verify && cell.verify.declared) {
+          var vc = cell.verify.caught === cell.verify.declared;
+          b.appendChild(el('span', 'v ' + (vc ? 'v-ok' : 'v-short'), '\u26e8 ' + cell.verify.caught + '/' + cell.verify.declared));
+          b.setAttribute('aria-label', b.getAttribute('aria-label') + ', ' + verifyText(cell.verify));
+        }
         td.appendChild(b);
       }
       tr.appendChild(td);
@@ -243,6 +248,14 @@ export const HTML_SCRIPT = String.raw`
     if (cell.quarantine) label += cell.quarantine.expired ? ' \u00b7 quarantine expired' : ' \u00b7 quarantined';
     return label;
   }
+  // "verified: 2 of 2 breaks caught" (faultline verify), the same words as matrix.md and the gate.
+  function verifyText(v) {
+    if (!v) return '';
+    var s = v.declared > 1 ? 's' : '';
+    if (!v.declared) return 'no break declared';
+    if (v.breaks.every(function (b) { return b.outcome === 'unverified'; })) return 'not verified: ' + v.declared + ' break' + s + ' declared';
+    return 'verified: ' + v.caught + ' of ' + v.declared + ' break' + s + ' caught';
+  }
   function quarantineText(q) {
     return q ? (q.expired ? 'expired ' : 'until ') + q.until + ': ' + q.reason : '';
   }
@@ -281,7 +294,20 @@ export const HTML_SCRIPT = String.raw`
       ['attempts', cell.attempts ? cell.attempts.passed + '/' + cell.attempts.total + ' passed' : ''],
       ['failing seeds', cell.attempts ? cell.attempts.failingSeeds.join(', ') : ''],
       ['quarantine', quarantineText(cell.quarantine)],
+      ['verification', verifyText(cell.verify)],
     ]));
+    if (cell.verify && cell.verify.breaks.length) {
+      var vs = section('breaks (faultline verify)');
+      var vt = el('table');
+      vt.appendChild(row([['FAULTLINE_BREAK'], ['outcome'], ['detail']], true));
+      cell.verify.breaks.forEach(function (b) {
+        var detail = b.reason || '';
+        if (b.outcome !== 'caught' && b.passed && b.passed.length) detail += (detail ? '; ' : '') + 'still passed: ' + b.passed.join('; ');
+        vt.appendChild(row([[b.name], [b.outcome, 'o-' + b.outcome], [b.outcome === 'caught' ? '' : detail]]));
+      });
+      vs.appendChild(vt);
+      pBody.appendChild(vs);
+    }
     if (cell.attempts && cell.attempts.replay.length) {
       var reps = section('replay each failing seed');
       cell.attempts.replay.forEach(function (c) { reps.appendChild(el('code', 'cmd', c)); });

@@ -81,6 +81,8 @@ tr.empty td { text-align: center; color: var(--muted); padding: 16px; height: au
 .s-vacuous { background: #fae17d; color: #4d2d00; border-color: #d4a72c; }
 .s-flaky { background: #ffd8b5; color: #5c2b00; border-color: #e16f24; }
 .cell.quarantined { outline: 2px dashed #8250df; outline-offset: -4px; }
+.cell .v { font-size: 11px; margin-left: 4px; }
+.cell .v-short, .o-missed, .o-control-failed, .o-unverified { color: #cf222e; }
 .s-skipped { background: #e6d4ff; color: #3c1e70; border-color: #a475f9; }
 .s-not-run { background: #d1d9e0; color: #393f46; border-color: #afb8c1; }
 .s-missing { background: repeating-linear-gradient(135deg, #82071e 0 5px, #a40e26 5px 10px); color: #fff; border-color: #5c0011; font-weight: 600; }

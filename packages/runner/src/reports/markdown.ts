@@ -9,6 +9,7 @@ import {
   plural,
   type TestRecord,
   type Verdict,
+  verificationSummary,
 } from '@faultline/matrix';
 
 const MAX_BYTES = 1024 * 1024 - 4096; // GitHub's step summary limit is 1 MiB
@@ -117,6 +118,25 @@ function failureSection(matrix: Matrix, runs: readonly LayerResults[]): string[]
   return lines;
 }
 
+/** ## Honest cells: each cell with declared breaks, "verified: 2 of 2 breaks caught", and what fell short. */
+function honestSection(coverage: Coverage): string[] {
+  const cells = coverage.cells.filter((c) => c.verify);
+  if (!cells.length) return [];
+  const lines = ['## Honest cells', '', '| issue | layer | verification | breaks |', '|---|---|---|---|'];
+  for (const c of cells.slice(0, MAX_LIST)) {
+    const v = c.verify!;
+    const breaks = v.breaks.map((b) => {
+      const still = b.passed?.length ? ` (still passed: ${b.passed.slice(0, 2).join('; ')})` : '';
+      return `${b.name} ${b.outcome}${b.outcome === 'caught' ? '' : still}`;
+    });
+    const mark = v.declared > 0 && v.caught === v.declared ? '🛡️' : v.required ? '❌' : '⚠️';
+    lines.push(`| ${esc(c.issue)} | ${c.layer} | ${mark} ${verificationSummary(v)} | ${esc(breaks.join(', '))} |`);
+  }
+  if (cells.length > MAX_LIST) lines.push(`| … | | | ${cells.length - MAX_LIST} more (see matrix.json) |`);
+  lines.push('');
+  return lines;
+}
+
 /** reports/matrix.md: verdict, counts, what is not covered (failures first), then the grid; under 1 MiB. */
 export function matrixMarkdown(
   matrix: Matrix,
@@ -176,6 +196,8 @@ export function matrixMarkdown(
     lines.push('');
   }
 
+  lines.push(...honestSection(coverage));
+
   const byIssue = new Map<string, Cell[]>();
   for (const c of coverage.cells) {
     const list = byIssue.get(c.issue);
@@ -195,12 +217,13 @@ export function matrixMarkdown(
       if (!c || c.state === 'not-required') return c?.tests.length ? `· ${c.tests.length}` : '·';
       const n = c.tests.length ? ` ${c.tests.length}` : '';
       const rate = c.attempts ? ` ${c.attempts.passed}/${c.attempts.total}` : '';
-      return `${stateIcon[c.state]}${n}${rate}${c.quarantine ? ' 🔒' : ''}`;
+      const verified = c.verify?.declared ? ` 🛡️${c.verify.caught}/${c.verify.declared}` : '';
+      return `${stateIcon[c.state]}${n}${rate}${c.quarantine ? ' 🔒' : ''}${verified}`;
     });
     grid.push(`| ${esc(issue.id)} | ${issue.severity} | ${row.join(' | ')} |`);
   }
   let text = `${lines.join('\n')}\n`;
-  const legend = `\n${stateOrder.map((s) => `${stateIcon[s]} ${s}`).join(' · ')}; numbers are tests per cell; n/N: attempts passed (run --repeat); 🔒 quarantined.\n`;
+  const legend = `\n${stateOrder.map((s) => `${stateIcon[s]} ${s}`).join(' · ')}; numbers are tests per cell; n/N: attempts passed (run --repeat); 🔒 quarantined; 🛡️c/d: c of d declared breaks caught (faultline verify).\n`;
   let gridText = `${grid.join('\n')}\n`;
   const room = MAX_BYTES - Buffer.byteLength(text) - Buffer.byteLength(legend);
   if (Buffer.byteLength(gridText) > room) {

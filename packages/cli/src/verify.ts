@@ -1,0 +1,293 @@
+// `faultline verify`: honest cells. For every break an issue declares (`breaks: [{ name, layers }]`),
+// run that layer filtered to the issue with FAULTLINE_BREAK=<name> and expect the cell to turn red
+// (`failed`: not vacuous, not covered); a control without any break must leave the cell covered.
+// What it saw goes to `.faultline/results/verify.json`, which `gate` and `report` show on each cell.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  BREAK_ENV,
+  type BreakResult,
+  type Cell,
+  type ControlResult,
+  computeCoverage,
+  type LayerResults,
+  type LoadedMatrix,
+  MatrixError,
+  plural,
+  VERIFY_FILE,
+  VERIFY_SCHEMA,
+  type VerifyResults,
+} from '@faultline/matrix';
+import {
+  matrixDigest,
+  newSeed,
+  readResultsEntries,
+  runLayers,
+  silentProgress,
+  writeFileAtomic,
+} from '@faultline/runner';
+import { ConfigError } from './args.ts';
+
+export interface VerifyTarget {
+  issue: string;
+  layer: string;
+  name: string;
+}
+
+export interface VerifyOptions {
+  issue?: string;
+  layers?: readonly string[];
+  seed?: number;
+  /** Where the latest run's results are and verify.json goes. */
+  resultsDir: string;
+  /** Progress lines (one per control and break). */
+  log: (line: string) => void;
+}
+
+export interface VerifyOutcome {
+  seed: number;
+  breaks: BreakResult[];
+  controls: ControlResult[];
+  file: string;
+  durationMs: number;
+}
+
+/** The declared breaks selected by `--issue` and `--layer`, in matrix order. */
+export function verifyTargets(loaded: LoadedMatrix, issue?: string, layers?: readonly string[]): VerifyTarget[] {
+  const targets: VerifyTarget[] = [];
+  for (const i of loaded.matrix.issues) {
+    if (issue && i.id !== issue) continue;
+    for (const b of i.breaks ?? []) {
+      for (const layer of b.layers) {
+        if (!layers || layers.includes(layer)) targets.push({ issue: i.id, layer, name: b.name });
+      }
+    }
+  }
+  return targets;
+}
+
+/** verify.json as last written, or an empty one (a torn or foreign file is a config error: exit 2). */
+export function readVerifyResults(resultsDir: string): VerifyResults | undefined {
+  const file = join(resultsDir, VERIFY_FILE);
+  if (!existsSync(file)) return undefined;
+  let data: Partial<VerifyResults>;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as Partial<VerifyResults>;
+  } catch (error) {
+    throw new MatrixError([{ file, line: 1, col: 1, message: `invalid JSON: ${(error as Error).message}` }]);
+  }
+  if (data?.schema !== VERIFY_SCHEMA || !Array.isArray(data.breaks) || !Array.isArray(data.controls)) {
+    throw new MatrixError([
+      {
+        file,
+        line: 1,
+        col: 1,
+        message: `not a faultline verify file (expected "schema": "${VERIFY_SCHEMA}"): remove it and run \`faultline verify\``,
+      },
+    ]);
+  }
+  return data as VerifyResults;
+}
+
+const key = (t: { issue: string; layer: string; name?: string }) => `${t.issue}\u0000${t.layer}\u0000${t.name ?? ''}`;
+
+/** The cell of `issue` in one layer's results. */
+function cellOf(loaded: LoadedMatrix, runs: readonly LayerResults[], issue: string, layer: string): Cell | undefined {
+  return computeCoverage(loaded.matrix, runs, { layers: [layer] }).cells.find((c) => c.issue === issue);
+}
+
+/** Runs one layer (filtered to an issue, or whole) with FAULTLINE_BREAK set, into a scratch results dir. */
+async function runOnce(
+  loaded: LoadedMatrix,
+  scratch: string,
+  layer: string,
+  issue: string | undefined,
+  breaks: string,
+  seed: number,
+): Promise<LayerResults[]> {
+  const resultsDir = mkdtempSync(join(scratch, 'run-'));
+  try {
+    const outcome = await runLayers(loaded, {
+      progress: silentProgress,
+      layers: [layer],
+      ...(issue ? { issue } : {}),
+      env: { [BREAK_ENV]: breaks },
+      seed,
+      resultsDir: join(resultsDir, 'results'),
+      runId: `verify-${seed}`,
+    });
+    return outcome.results;
+  } finally {
+    rmSync(resultsDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The cells without any break: the latest results where they hold the cell, else a run of their own
+ * (the whole layer when several cells of it need one, the issue alone otherwise).
+ */
+async function controls(
+  loaded: LoadedMatrix,
+  targets: readonly VerifyTarget[],
+  options: VerifyOptions,
+  scratch: string,
+  seed: number,
+): Promise<ControlResult[]> {
+  const cells = [...new Map(targets.map((t) => [key({ issue: t.issue, layer: t.layer }), t])).values()];
+  const latest = readResultsEntries(options.resultsDir).map((e) => e.results);
+  const out: ControlResult[] = [];
+  const toRun = new Map<string, VerifyTarget[]>();
+  for (const t of cells) {
+    const runs = latest.filter((r) => r.layer === t.layer);
+    const cell = runs.length ? cellOf(loaded, runs, t.issue, t.layer) : undefined;
+    if (cell && cell.tests.length > 0 && cell.state !== 'not-run') {
+      out.push(control(t, cell, 'results'));
+    } else toRun.set(t.layer, [...(toRun.get(t.layer) ?? []), t]);
+  }
+  for (const [layer, pending] of toRun) {
+    const whole = pending.length > 1;
+    const runs = whole ? await runOnce(loaded, scratch, layer, undefined, '', seed) : [];
+    for (const t of pending) {
+      const own = whole ? runs : await runOnce(loaded, scratch, layer, t.issue, '', seed);
+      const cell = cellOf(loaded, own, t.issue, t.layer);
+      out.push(control(t, cell, 'run'));
+    }
+  }
+  for (const c of out) {
+    options.log(
+      `  control ${c.issue} × ${c.layer} without a break: ${c.state}${c.source === 'results' ? ' (latest results)' : ''}`,
+    );
+  }
+  return out;
+}
+
+function control(t: VerifyTarget, cell: Cell | undefined, source: ControlResult['source']): ControlResult {
+  return {
+    issue: t.issue,
+    layer: t.layer,
+    state: cell?.state ?? 'missing',
+    ...(cell?.reason ? { reason: cell.reason } : {}),
+    source,
+  };
+}
+
+/** One break: run, judge against its control. */
+async function verifyBreak(
+  loaded: LoadedMatrix,
+  t: VerifyTarget,
+  ctl: ControlResult | undefined,
+  scratch: string,
+  seed: number,
+): Promise<BreakResult> {
+  const started = Date.now();
+  const runs = await runOnce(loaded, scratch, t.layer, t.issue, t.name, seed);
+  const cell = cellOf(loaded, runs, t.issue, t.layer);
+  const state = cell?.state ?? 'missing';
+  const passed = (cell?.tests ?? [])
+    .filter((x) => x.state === 'passed' || x.state === 'flaky')
+    .map((x) => `${x.file}:${x.line} ${x.fullName}`);
+  const fileErrors = runs.flatMap((r) => r.errors).map((e) => `${e.file}: ${e.message.split('\n')[0]}`);
+  let outcome: BreakResult['outcome'] = state === 'failed' ? 'caught' : 'missed';
+  let reason = cell?.reason;
+  if (ctl && ctl.state !== 'covered') {
+    outcome = 'control-failed';
+    reason = `without any break the cell is ${ctl.state}${ctl.reason ? ` (${ctl.reason})` : ''}: a red cell proves nothing about the break`;
+  } else if (outcome === 'missed') {
+    const errors = fileErrors.length ? `; file errors: ${fileErrors.slice(0, 2).join('; ')}` : '';
+    reason = `with ${BREAK_ENV}=${t.name} the cell stayed ${state}${cell?.reason ? ` (${cell.reason})` : ''}${errors}`;
+  }
+  return {
+    ...t,
+    outcome,
+    state,
+    ...(reason ? { reason } : {}),
+    passed,
+    seed,
+    durationMs: Date.now() - started,
+    verifiedAt: new Date().toISOString(),
+  };
+}
+
+/** Runs every selected break and its control; merges the outcome into verify.json (atomically). */
+export async function runVerify(loaded: LoadedMatrix, options: VerifyOptions): Promise<VerifyOutcome> {
+  const started = Date.now();
+  const targets = verifyTargets(loaded, options.issue, options.layers);
+  if (targets.length === 0) {
+    const which = [options.issue && `issue ${options.issue}`, options.layers && `layer ${options.layers.join(', ')}`]
+      .filter(Boolean)
+      .join(' in ');
+    throw new ConfigError(
+      `${loaded.file}: no break declared${which ? ` for ${which}` : ''}: add \`breaks: [{ name: <switch>, layers: [l1] }]\` to an issue (the system under test reads the switch from ${BREAK_ENV})`,
+    );
+  }
+  const seed = options.seed ?? newSeed();
+  const root = dirname(loaded.file);
+  mkdirSync(join(root, '.faultline'), { recursive: true });
+  const scratch = mkdtempSync(join(root, '.faultline', 'verify-'));
+  try {
+    const ctl = await controls(loaded, targets, options, scratch, seed);
+    const breaks: BreakResult[] = [];
+    for (const t of targets) {
+      const r = await verifyBreak(
+        loaded,
+        t,
+        ctl.find((c) => c.issue === t.issue && c.layer === t.layer),
+        scratch,
+        seed,
+      );
+      options.log(breakLine(r));
+      breaks.push(r);
+    }
+    const file = writeVerifyResults(loaded, options.resultsDir, breaks, ctl);
+    return { seed, breaks, controls: ctl, file, durationMs: Date.now() - started };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** `✓ chunk-corruption × l1 skipChunkVerify: caught (failed) 4.1 s`, with the tests still green under a miss. */
+export function breakLine(r: BreakResult): string {
+  const mark = r.outcome === 'caught' ? '✓' : '✗';
+  const secs = `${(r.durationMs / 1000).toFixed(1)} s`;
+  const head = `  ${mark} ${r.issue} × ${r.layer} ${BREAK_ENV}=${r.name}: ${r.outcome === 'caught' ? 'caught' : r.outcome === 'missed' ? 'NOT caught' : 'control failed'} (${r.state}) ${secs}`;
+  const lines = [head];
+  if (r.outcome !== 'caught' && r.reason) lines.push(`      ${r.reason}`);
+  if (r.outcome === 'missed') for (const p of r.passed) lines.push(`      still passed: ${p}`);
+  return lines.join('\n');
+}
+
+/** Keeps what earlier runs verified for other cells; replaces what this run saw. */
+function writeVerifyResults(
+  loaded: LoadedMatrix,
+  resultsDir: string,
+  breaks: readonly BreakResult[],
+  ctl: readonly ControlResult[],
+): string {
+  const before = safeRead(resultsDir);
+  const ran = new Set(breaks.map(key));
+  const controlled = new Set(ctl.map((c) => key(c)));
+  const merged: VerifyResults = {
+    schema: VERIFY_SCHEMA,
+    matrixDigest: matrixDigest(loaded.file),
+    breaks: [...(before?.breaks ?? []).filter((b) => !ran.has(key(b))), ...breaks],
+    controls: [...(before?.controls ?? []).filter((c) => !controlled.has(key(c))), ...ctl],
+  };
+  const file = join(resultsDir, VERIFY_FILE);
+  writeFileAtomic(file, `${JSON.stringify(merged, null, 2)}\n`);
+  return file;
+}
+
+/** An unreadable earlier verify.json is replaced, not merged. */
+function safeRead(resultsDir: string): VerifyResults | undefined {
+  try {
+    return readVerifyResults(resultsDir);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last line: `verify: 5 of 6 breaks caught in 48.2 s (seed 7)`. */
+export function verifySummary(o: VerifyOutcome): string {
+  const caught = o.breaks.filter((b) => b.outcome === 'caught').length;
+  return `verify: ${caught} of ${plural(o.breaks.length, 'break')} caught in ${(o.durationMs / 1000).toFixed(1)} s (seed ${o.seed}; replay with --seed ${o.seed}); results: ${o.file}`;
+}
