@@ -1,5 +1,5 @@
 import { existsSync, globSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   computeCoverage,
   type GateReason,
@@ -17,6 +17,7 @@ import {
   diffMarkdown,
   diffReports,
   gateAndReport,
+  isLayerResultsName,
   lineProgress,
   MAX_REPEAT,
   type MatrixReport,
@@ -36,6 +37,7 @@ import {
 } from '@faultline/runner';
 import { type CommandSpec, ConfigError, type Flags, integer, list, shard, UsageError } from './args.ts';
 import { doctor } from './doctor.ts';
+import { readVerifyResults, runVerify, verifySummary } from './verify.ts';
 import { planInit, shown, writeInit } from './init.ts';
 
 export interface Io {
@@ -128,9 +130,11 @@ function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolea
   // The matrix's projects must still name real directories: a typo is a config error, not a gate verdict.
   planRun(loaded, layers ? { layers } : {});
   const runs = gatedResults(loaded, flags, layers);
+  const verify = readVerifyResults(resultsDir(loaded, flags));
   const { coverage, verdict, written, annotations } = gateAndReport(loaded, runs, {
     ...(layers ? { layers } : {}),
     ...(typeof flags.out === 'string' ? { outDir: flags.out } : {}),
+    ...(verify ? { verify } : {}),
   });
   const c = coverage.counts;
   io.out.write(
@@ -377,6 +381,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const files = dirs.flatMap((dir) =>
         existsSync(dir)
           ? globSync('**/*.json', { cwd: dir })
+              .filter((f) => isLayerResultsName(basename(f)))
               .sort()
               .map((f) => join(dir, f))
           : [],
@@ -447,6 +452,35 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
     },
     run(io, flags) {
       return diffCommand(io, flags);
+    },
+  },
+  verify: {
+    summary: 'run each declared break (FAULTLINE_BREAK=<name>) and expect its cell to turn red; write verify.json',
+    usage: 'faultline verify [--issue ID] [--layer L,...] [--seed N] [--results DIR] [--matrix FILE]',
+    options: {
+      ...matrixOption,
+      issue: { type: 'string', help: 'only the breaks of this issue' },
+      layer: { type: 'string', help: 'only breaks in these layers (comma-separated)' },
+      seed: { type: 'string', help: 'seed of every run (default random, printed)' },
+      results: {
+        type: 'string',
+        help: 'results directory: the latest run (controls) and verify.json (default .faultline/results)',
+      },
+    },
+    async run(io, flags) {
+      const loaded = load(flags);
+      const layers = checkLayers(loaded, list(flags.layer));
+      const issue = checkIssue(loaded, flags.issue);
+      const seed = integer('seed', flags.seed);
+      const outcome = await runVerify(loaded, {
+        resultsDir: resultsDir(loaded, flags),
+        log: (line) => io.out.write(`${line}\n`),
+        ...(issue ? { issue } : {}),
+        ...(layers ? { layers } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      io.out.write(`${verifySummary(outcome)}\n`);
+      return outcome.breaks.every((b) => b.outcome === 'caught') ? 0 : 1;
     },
   },
   doctor: {
