@@ -17,6 +17,8 @@ import {
   diffMarkdown,
   diffReports,
   gateAndReport,
+  INTERRUPT_EXIT,
+  interruptOnSignals,
   isLayerResultsName,
   lineProgress,
   MAX_REPEAT,
@@ -26,6 +28,7 @@ import {
   mergeResults,
   parseMatrixReport,
   planRun,
+  type RunInterrupted,
   readResultsDir,
   readResultsEntries,
   readResultsFile,
@@ -37,8 +40,8 @@ import {
 } from '@faultline/runner';
 import { type CommandSpec, ConfigError, type Flags, integer, list, shard, UsageError } from './args.ts';
 import { doctor } from './doctor.ts';
-import { readVerifyResults, runVerify, verifySummary } from './verify.ts';
 import { planInit, shown, writeInit } from './init.ts';
+import { readVerifyResults, runVerify, verifySummary } from './verify.ts';
 
 export interface Io {
   out: NodeJS.WriteStream;
@@ -205,6 +208,18 @@ function diffCommand(io: Io, flags: Flags): number {
   }
 }
 
+/** The one line an interrupted run ends with, naming what it stopped and what it kept; 130 or 143. */
+function reportInterrupt(io: Io, i: RunInterrupted, files: readonly string[]): number {
+  const stopped = i.layer
+    ? `stopped ${i.layer} worker and ${plural(i.stopped, 'process', 'processes')}`
+    : 'between layers';
+  const kept = i.kept.length ? `${i.kept.join(', ')} results kept` : 'no layer had finished';
+  const marked = i.layer ? `; ${i.layer} results marked interrupted` : '';
+  io.err.write(`faultline: interrupted (${i.signal}): ${stopped}; ${kept}${marked}\n`);
+  if (files.length) io.out.write(`results: ${files.join(', ')}\n`);
+  return i.signal === 'abort' ? INTERRUPT_EXIT.SIGINT : INTERRUPT_EXIT[i.signal];
+}
+
 /** `word` as one shell word (quoted when it holds anything but safe characters). */
 function shellWord(word: string): string {
   return /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
@@ -322,8 +337,10 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const progress = live
         ? ttyProgress(io.err, { expectedMs: lastDurations(resultsDir(loaded, flags), issue) })
         : lineProgress(io.err);
+      const interrupt = interruptOnSignals();
       const outcome = await runLayers(loaded, {
         progress,
+        signal: interrupt.signal,
         ...(layers ? { layers } : {}),
         ...(issue ? { issue } : {}),
         ...(seed !== undefined ? { seed } : {}),
@@ -332,7 +349,8 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
         ...(typeof flags['run-id'] === 'string' ? { runId: runIdFlag(flags['run-id']) } : {}),
         ...(backend ? { backend } : {}),
         ...(typeof flags.results === 'string' ? { resultsDir: resolve(flags.results) } : {}),
-      });
+      }).finally(() => interrupt.dispose());
+      if (outcome.interrupted) return reportInterrupt(io, outcome.interrupted, outcome.files);
       const tests = outcome.results.flatMap((r) => r.tests);
       const failed = tests.filter((t) => t.state === 'failed').length;
       const errors = outcome.results.flatMap((r) => r.errors).length;
@@ -456,10 +474,10 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
   },
   verify: {
     summary: 'run each declared break (FAULTLINE_BREAK=<name>) and expect its cell to turn red; write verify.json',
-    usage: 'faultline verify [--issue ID] [--layer L,...] [--seed N] [--results DIR] [--matrix FILE]',
+    usage: 'faultline verify [--issue ID,...] [--layer L,...] [--seed N] [--results DIR] [--matrix FILE]',
     options: {
       ...matrixOption,
-      issue: { type: 'string', help: 'only the breaks of this issue' },
+      issue: { type: 'string', help: 'only the breaks of these issues (comma-separated)' },
       layer: { type: 'string', help: 'only breaks in these layers (comma-separated)' },
       seed: { type: 'string', help: 'seed of every run (default random, printed)' },
       results: {
@@ -470,12 +488,12 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
     async run(io, flags) {
       const loaded = load(flags);
       const layers = checkLayers(loaded, list(flags.layer));
-      const issue = checkIssue(loaded, flags.issue);
+      const issues = list(flags.issue)?.map((id) => checkIssue(loaded, id) as string);
       const seed = integer('seed', flags.seed);
       const outcome = await runVerify(loaded, {
         resultsDir: resultsDir(loaded, flags),
         log: (line) => io.out.write(`${line}\n`),
-        ...(issue ? { issue } : {}),
+        ...(issues ? { issues } : {}),
         ...(layers ? { layers } : {}),
         ...(seed !== undefined ? { seed } : {}),
       });

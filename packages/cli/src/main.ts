@@ -1,4 +1,5 @@
 import { MatrixError } from '@faultline/matrix';
+import { RunError } from '@faultline/runner';
 import { ConfigError, parseFlags, UsageError } from './args.ts';
 import { commands, type Io } from './commands.ts';
 
@@ -6,7 +7,7 @@ function help(io: Io): void {
   io.out.write('faultline: coverage-matrix resilience testing\n\nUsage: faultline <command> [options]\n\n');
   for (const [name, c] of Object.entries(commands)) io.out.write(`  ${name.padEnd(9)} ${c.summary}\n`);
   io.out.write(
-    '\nRun `faultline <command> --help` for its options. Exit codes: 0 ok/gate passed, 1 gate failed, 2 usage or config error.\n',
+    '\nRun `faultline <command> --help` for its options. Exit codes: 0 ok/gate passed, 1 gate failed, 2 usage or config error (or results that cannot be written), 130/143 interrupted by SIGINT/SIGTERM.\n',
   );
 }
 
@@ -38,6 +39,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof MatrixError) {
       io.err.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof RunError) {
+      // A full or read-only disk, another run holding the directory, a matrix edited mid-run: one line.
+      io.err.write(`faultline ${name}: ${error.message}\n`);
       return 2;
     }
     if (error instanceof ConfigError) {

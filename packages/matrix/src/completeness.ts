@@ -9,6 +9,8 @@ export interface LayerGap {
   issueFilter?: string;
   /** No results file at all: the layer did not run. */
   noResults?: boolean;
+  /** `faultline run` was stopped by this signal while the layer ran (`run.interrupted`). */
+  interrupted?: string;
 }
 
 /** The shards of one count that a set of files holds; `undefined` when a file holds the whole layer. */
@@ -45,8 +47,14 @@ export function layerGaps(results: readonly LayerResults[], layers: readonly str
     }
     const missing = missingShards(runs);
     const issueFilter = runs.find((r) => r.run.issueFilter)?.run.issueFilter;
-    if (missing.length || issueFilter)
-      gaps.push({ layer, missingShards: missing, ...(issueFilter ? { issueFilter } : {}) });
+    const interrupted = runs.find((r) => r.run.interrupted)?.run.interrupted?.signal;
+    if (missing.length || issueFilter || interrupted)
+      gaps.push({
+        layer,
+        missingShards: missing,
+        ...(issueFilter ? { issueFilter } : {}),
+        ...(interrupted ? { interrupted } : {}),
+      });
   }
   return gaps;
 }
@@ -55,6 +63,7 @@ export function layerGaps(results: readonly LayerResults[], layers: readonly str
 export function gapReason(gap: LayerGap | undefined, issue: string): string | undefined {
   if (!gap) return undefined;
   if (gap.noResults) return `layer ${gap.layer} has no results (did not run)`;
+  if (gap.interrupted) return `layer ${gap.layer} was interrupted (${gap.interrupted}) before it finished`;
   if (gap.issueFilter && gap.issueFilter !== issue) return `filtered out by --issue ${gap.issueFilter}`;
   return gap.missingShards.length ? gap.missingShards.join('; ') : undefined;
 }
@@ -63,6 +72,9 @@ export function gapReason(gap: LayerGap | undefined, issue: string): string | un
 export function gapMessage(gap: LayerGap): string {
   if (gap.noResults) {
     return `layer ${gap.layer} has no results (did not run): run it (faultline run --layer ${gap.layer}) or gate only the layers that ran (--layer)`;
+  }
+  if (gap.interrupted) {
+    return `layer ${gap.layer} was interrupted (${gap.interrupted}) before it finished: an interrupted layer never passes the gate; run it again (faultline run --layer ${gap.layer})`;
   }
   const why = [...gap.missingShards, ...(gap.issueFilter ? [`only the tests of --issue ${gap.issueFilter} ran`] : [])];
   return `layer ${gap.layer} is partial (${why.join('; ')}): a partial run never passes the gate; run the whole layer`;

@@ -281,6 +281,7 @@ export function computeCoverage(
           !ranAny &&
           p.outcome !== 'not-run' &&
           p.outcome !== 'interrupted' &&
+          p.outcome !== 'interrupted' &&
           !emptyProjects.some((e) => e.layer === layer && e.project === p.name)
         ) {
           emptyProjects.push({ layer, project: p.name });

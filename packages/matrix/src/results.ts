@@ -82,7 +82,7 @@ export interface TestRecord {
 export interface FileError {
   project: string;
   file: string;
-  kind: 'load' | 'timeout' | 'crash' | 'unhandled';
+  kind: 'load' | 'timeout' | 'crash' | 'unhandled' | 'interrupted';
   message: string;
   /** The line the error points at in the file, when known (e.g. the test with an unknown tag). */
   line?: number;
@@ -94,7 +94,8 @@ export interface ProjectRun {
   dir: string;
   tests: number;
   durationMs: number;
-  outcome: 'completed' | 'timeout' | 'crashed' | 'not-run';
+  /** `interrupted`: `faultline run` got SIGINT/SIGTERM while (or before) this project ran; never a pass. */
+  outcome: 'completed' | 'timeout' | 'crashed' | 'not-run' | 'interrupted';
   reason?: string;
 }
 
@@ -123,6 +124,11 @@ export interface RunMeta {
   repeat?: { count: number; seeds: number[] };
   /** A merge of shards (`merge --allow-partial`): the shard count and the shards that did run. */
   shards?: { count: number; ran: number[] };
+  /**
+   * The run was stopped by a signal while this layer ran: its tests are only those that ended before,
+   * and every cell of the layer that did not fail is `not-run` (see `layerGaps`), never covered.
+   */
+  interrupted?: { signal: string; stopped: number };
 }
 
 export interface LayerResults {

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { FileError, LayerResults, ProjectRun, TestRecord, UnattributedEvidence } from '@faultline/matrix';
 import { RESULTS_SCHEMA } from '@faultline/matrix';
 import { execaNode } from 'execa';
+import { broken } from './breaks.ts';
+import { interruptOf } from './interrupt.ts';
 import { killTree } from './kill-tree.ts';
 import type { LayerPlan } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
@@ -35,6 +37,11 @@ export interface ExecuteOptions {
   progress: ProgressSink;
   /** Directory for per-layer scratch files (capabilities reported by libraries). */
   runDir: string;
+  /**
+   * Aborted (reason `Interrupted`, see interrupt.ts) when the run is interrupted: the layer's worker and
+   * every process of the attempt are SIGKILLed at once, and the layer ends marked interrupted.
+   */
+  signal?: AbortSignal;
 }
 
 interface ProjectOutcome {
@@ -64,6 +71,30 @@ function readCapabilities(dir: string): Record<string, string | boolean> {
   return out;
 }
 
+/**
+ * Stops the worker's tree and every process of the attempt as soon as `signal` aborts (SIGKILL,
+ * synchronously: a second signal may end faultline right after), adding their pids (but the worker's) to `stopped`.
+ */
+function stopOnAbort(
+  signal: AbortSignal | undefined,
+  pid: number | undefined,
+  attemptId: string,
+  stopped: Set<number>,
+) {
+  let received: string | undefined;
+  const stop = () => {
+    received = interruptOf(signal)?.signal ?? 'abort';
+    // The worker itself is named apart ("stopped l2 worker and 7 processes").
+    for (const p of [...(pid ? killTree(pid) : []), ...reapAttempt(attemptId)]) if (p !== pid) stopped.add(p);
+  };
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
+  return {
+    signal: () => received,
+    dispose: () => signal?.removeEventListener('abort', stop),
+  };
+}
+
 async function runProject(
   plan: LayerPlan,
   project: LayerPlan['projects'][number],
@@ -71,6 +102,7 @@ async function runProject(
   deadline: number,
   layerRunDir: string,
   attemptId: string,
+  stopped: Set<number>,
 ): Promise<ProjectOutcome> {
   const started = Date.now();
   const tests: TestRecord[] = [];
@@ -154,22 +186,27 @@ async function runProject(
   });
 
   let timedOut = false;
-  const timer = setTimeout(
-    () => {
-      timedOut = true;
-      if (child.pid) killTree(child.pid);
-    },
-    Math.max(0, deadline - Date.now()),
-  );
+  const timer = broken('noLayerTimeout')
+    ? undefined
+    : setTimeout(
+        () => {
+          timedOut = true;
+          if (child.pid) killTree(child.pid);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+  const interrupted = stopOnAbort(options.signal, child.pid, attemptId, stopped);
   const result = await child;
   clearTimeout(timer);
+  interrupted.dispose();
   await messages;
   // The process may exit before we have read all it wrote; a surviving grandchild can also hold
   // the pipe open, so the wait for the rest is bounded.
   const stderr = child.stderr;
   if (stderr && !stderr.readableEnded) {
     await new Promise<void>((resolve) => {
-      const bound = setTimeout(resolve, 2000);
+      // Interrupted: every process is already SIGKILLed and the user is waiting.
+      const bound = setTimeout(resolve, interrupted.signal() ? 200 : 2000);
       stderr.once('close', () => {
         clearTimeout(bound);
         resolve();
@@ -180,7 +217,19 @@ async function runProject(
   let outcome: ProjectRun['outcome'] = 'completed';
   let reason: string | undefined;
   const timeoutText = `${Math.round(plan.timeoutMs / 1000)}s`;
-  if (timedOut) {
+  const signal = interrupted.signal();
+  if (signal) {
+    outcome = 'interrupted';
+    reason = `stopped by ${signal}`;
+    for (const file of [...running].concat(running.size ? [] : [project.relDir])) {
+      errors.push({
+        project: project.name,
+        file,
+        kind: 'interrupted',
+        message: `${reason} while this file was running`,
+      });
+    }
+  } else if (timedOut) {
     outcome = 'timeout';
     reason = `killed at the layer timeout (${timeoutText})`;
     for (const file of running) {
@@ -231,7 +280,20 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
   const tests: TestRecord[] = [];
   const errors: FileError[] = [];
   const unattributed: UnattributedEvidence[] = [];
+  const stopped = new Set<number>();
   for (const project of plan.projects) {
+    const interrupt = interruptOf(options.signal);
+    if (interrupt) {
+      projects.push({
+        name: project.name,
+        dir: project.relDir,
+        tests: 0,
+        durationMs: 0,
+        outcome: 'interrupted',
+        reason: `not started: the run was interrupted (${interrupt.signal})`,
+      });
+      continue;
+    }
     if (Date.now() >= deadline) {
       projects.push({
         name: project.name,
@@ -249,14 +311,17 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
       });
       continue;
     }
-    const outcome = await runProject(plan, project, options, deadline, layerRunDir, attemptId);
+    const outcome = await runProject(plan, project, options, deadline, layerRunDir, attemptId, stopped);
     projects.push(outcome.run);
     tests.push(...outcome.tests);
     errors.push(...outcome.errors);
     unattributed.push(...outcome.unattributed);
   }
 
-  reapAttempt(attemptId);
+  if (!broken('noAttemptReap')) {
+    for (const pid of reapAttempt(attemptId)) if (options.signal?.aborted) stopped.add(pid);
+  }
+  const interrupt = interruptOf(options.signal);
   const capabilities = readCapabilities(layerRunDir);
   const endedAt = new Date();
   // An external server is shared: which one (version and address) is part of the backend shown.
@@ -280,6 +345,7 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
       host: hostname(),
       runId: options.runId,
       matrixDigest: options.matrixDigest,
+      ...(interrupt ? { interrupted: { signal: interrupt.signal, stopped: stopped.size } } : {}),
     },
     projects,
     tests: uniqueTestIds(tests),

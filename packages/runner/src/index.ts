@@ -1,8 +1,12 @@
 export { writeFileAtomic } from './atomic.ts';
+export type { RunnerBreak } from './breaks.ts';
+export { broken, RUNNER_BREAKS } from './breaks.ts';
 export type { ExecuteOptions } from './execute.ts';
 export { executeLayer } from './execute.ts';
 export type { ResultsEntry } from './identity.ts';
 export { matrixDigest, readResultsEntries, resultsSetProblems, runIdFor, supersede } from './identity.ts';
+export type { Interrupted, InterruptHandle, InterruptSignal } from './interrupt.ts';
+export { INTERRUPT_EXIT, interruptOf, interruptOnSignals } from './interrupt.ts';
 export type { MergeOutcome, MergeProblem } from './merge.ts';
 export { mergeResults } from './merge.ts';
 export type { LayerPlan, PlanOptions, RunPlan } from './plan.ts';
@@ -32,8 +36,12 @@ export {
   resultsFiles,
   writeResults,
 } from './results-io.ts';
-export type { RunOptions, RunOutcome } from './run.ts';
+export type { RunInterrupted, RunOptions, RunOutcome } from './run.ts';
 export { newSeed, runLayers } from './run.ts';
+export type { RunErrorKind } from './run-error.ts';
+export { RunError, writeFailure } from './run-error.ts';
+export type { RunLock } from './run-lock.ts';
+export { acquireRunLock } from './run-lock.ts';
 export { uniqueTestIds } from './test-ids.ts';
 export { toolVersions } from './versions.ts';
 export type { WorkspaceProject } from './workspace.ts';

@@ -15,7 +15,13 @@ export interface MergeOutcome {
   problems: MergeProblem[];
 }
 
-const worse: Record<ProjectRun['outcome'], number> = { completed: 0, 'not-run': 1, timeout: 2, crashed: 3 };
+const worse: Record<ProjectRun['outcome'], number> = {
+  completed: 0,
+  'not-run': 1,
+  interrupted: 2,
+  timeout: 3,
+  crashed: 4,
+};
 
 function mergeProjects(projects: ProjectRun[]): ProjectRun[] {
   const byName = new Map<string, ProjectRun>();

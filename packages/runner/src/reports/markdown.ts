@@ -54,6 +54,7 @@ const FILE_ERROR_LABEL: Record<FileError['kind'], string> = {
   load: 'did not load',
   timeout: 'was killed at the layer timeout',
   crash: 'crashed',
+  interrupted: 'was stopped by an interrupt (SIGINT/SIGTERM)',
   unhandled: 'threw an unhandled error',
 };
 

@@ -1,0 +1,182 @@
+// Real processes for faultline's own matrix: a throwaway project per test, the built CLI started on
+// it, and a /proc scan for anything a fixture left behind.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
+export const cliBin = join(repoRoot, 'packages', 'cli', 'bin', 'faultline.js');
+
+const cleanups: Array<() => void> = [];
+
+/** Runs (in reverse order) what the tests registered: kill leftovers, unmount, remove temp dirs. */
+export function cleanup(): void {
+  for (const undo of cleanups.splice(0).reverse()) {
+    try {
+      undo();
+    } catch {
+      // Best effort: one failed cleanup must not skip the others.
+    }
+  }
+}
+
+export function onCleanup(undo: () => void): void {
+  cleanups.push(undo);
+}
+
+/** The vitest config of a fixture layer: its tests are `*.test.ts` beside it. */
+export function layerConfig(layer: string, testTimeout = 120_000): string {
+  return [
+    "import { defineLayerProject } from '@faultline/vitest';",
+    "import { defineConfig } from 'vitest/config';",
+    `export default defineConfig(defineLayerProject({ layer: '${layer}', root: import.meta.dirname, include: ['*.test.ts'], testTimeout: ${testTimeout} }));`,
+    '',
+  ].join('\n');
+}
+
+/** A matrix with one issue (`work`) required in each of `layers`, each layer a directory `./<layer>`. */
+export function fixtureMatrix(layers: readonly string[], timeout = '2m'): string {
+  return [
+    'version: 1',
+    'system: fixture',
+    'layers:',
+    ...layers.map((l) => `  ${l}: { title: Fixture ${l}, projects: [./${l}], timeout: ${timeout} }`),
+    'policy: { require: [] }',
+    'issues:',
+    `  - { id: work, title: Does its work, severity: high, layers: [${layers.join(', ')}] }`,
+    '',
+  ].join('\n');
+}
+
+/** A passing test of the `work` issue that records a fault (so its cell is covered). */
+export const quickTest = [
+  "import { recordFault } from '@faultline/vitest';",
+  "import { expect, test } from 'vitest';",
+  "test('does its work', { tags: ['work'] }, () => {",
+  "  recordFault({ kind: 'demo', name: 'quick', detail: 'a fault that acted' });",
+  '  expect(1 + 1).toBe(2);',
+  '});',
+  '',
+].join('\n');
+
+export interface Fixture {
+  root: string;
+  /** Every process the fixture's run starts carries SELF_MARK=<mark> in its environment. */
+  mark: string;
+  /** A directory the fixture tests write pids and progress notes to (`SELF_PIDS`). */
+  pids: string;
+}
+
+/** A one-package project in a temp dir; @faultline/* and vitest come through a link to this repo's node_modules. */
+export function fixture(files: Record<string, string>): Fixture {
+  const root = mkdtempSync(join(tmpdir(), 'faultline-self-'));
+  const mark = randomUUID();
+  const pids = join(root, 'pids');
+  mkdirSync(pids);
+  const all = { 'package.json': JSON.stringify({ name: 'fixture', type: 'module' }), ...files };
+  for (const [path, content] of Object.entries(all)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
+  onCleanup(() => rmSync(root, { recursive: true, force: true }));
+  onCleanup(() => killMarked(mark));
+  return { root, mark, pids };
+}
+
+/** The pids whose environment holds `SELF_MARK=<mark>` (Linux /proc; zombies hold no environment). */
+export function markedProcesses(mark: string): number[] {
+  const marker = `\u0000SELF_MARK=${mark}\u0000`;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (`\u0000${readFileSync(`/proc/${entry}/environ`, 'latin1')}`.includes(marker)) found.push(Number(entry));
+    } catch {
+      // Gone while we looked, or not ours.
+    }
+  }
+  return found;
+}
+
+/** SIGKILLs what a fixture left (after the test has looked): a failing test leaves nothing either. */
+export function killMarked(mark: string): number[] {
+  const pids = markedProcesses(mark);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return pids;
+}
+
+export interface CliRun {
+  child: ChildProcess;
+  /** Resolves when the CLI exits: its code (or signal), output, and when it exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; at: number }>;
+}
+
+/** Starts the built CLI in `fx.root` (its own process group, so a stuck one can be killed whole). */
+export function startCli(fx: Fixture, args: string[], env: Record<string, string> = {}): CliRun {
+  const child = spawn(process.execPath, [cliBin, ...args], {
+    cwd: fx.root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: '1', SELF_MARK: fx.mark, SELF_PIDS: fx.pids, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-200_000);
+  });
+  const exited = new Promise<Awaited<CliRun['exited']>>((done) => {
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr, at: Date.now() }));
+  });
+  onCleanup(() => {
+    try {
+      if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  });
+  return { child, exited };
+}
+
+/** Runs the CLI to its end, bounded: a run that outlives `ms` is killed and the promise rejects. */
+export async function runCli(fx: Fixture, args: string[], env: Record<string, string> = {}, ms = 90_000) {
+  const run = startCli(fx, args, env);
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => {
+      if (run.child.pid) process.kill(-run.child.pid, 'SIGKILL');
+      fail(new Error(`faultline ${args.join(' ')} did not end within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([run.exited, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `check` every 50 ms until it returns a value, or fails naming what it waited for. */
+export async function waitFor<T>(what: string, check: () => T | undefined, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
