@@ -17,6 +17,8 @@ export type { LatencySummary } from './latency.ts';
 export { LatencyRecorder } from './latency.ts';
 export type { Orphan, OrphanCheckOptions } from './orphans.ts';
 export { assertNoOrphans, findOrphans, installOrphanGuard, killOrphans } from './orphans.ts';
+export type { PowerLossOptions } from './power-loss.ts';
+export { POWER_LOSS_ENV, PowerLoss, powerLoss, powerLossPreloadPath } from './power-loss.ts';
 export type { Rng } from './prng.ts';
 export { createRng, DEFAULT_SEED, deriveSeed, SEED_ENV, seedFromEnv } from './prng.ts';
 export type { ProcStat } from './process-table.ts';

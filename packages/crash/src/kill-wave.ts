@@ -4,6 +4,8 @@
 // worker whose progress moved since the wave started (a journal left by an earlier wave already
 // reads as progress, so the wave takes a baseline when it starts and counts from there).
 import { recordFault } from '@faultline/evidence';
+import type { PowerLossReport } from '@faultline/faults';
+import type { PowerLoss } from './power-loss.ts';
 import { createRng, deriveSeed, seedFromEnv } from './prng.ts';
 import type { ExitInfo, ManagedProcess } from './spawn.ts';
 import type { Violation } from './verify.ts';
@@ -42,6 +44,11 @@ export interface KillWaveOptions {
   exitTimeoutMs?: number;
   /** Progress poll period. Default 25 ms. */
   pollMs?: number;
+  /**
+   * Ends the wave with a power loss: once every worker is reaped, the tree this tracker watches
+   * is rewound to its durable state (workers must be spawned with it), before any verify.
+   */
+  powerLoss?: PowerLoss;
 }
 
 export interface KilledWorker {
@@ -65,6 +72,8 @@ export interface KillWaveResult {
   /** Time from the call to the last worker reaped. */
   elapsedMs: number;
   workers: KilledWorker[];
+  /** What the power loss discarded, when the wave had one. */
+  powerLoss?: PowerLossReport;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -217,7 +226,16 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
         },
       });
     }
-    return { wave, signal, seed, delayMs, elapsedMs: performance.now() - started, workers: killed };
+    const lost = options.powerLoss?.cut();
+    return {
+      wave,
+      signal,
+      seed,
+      delayMs,
+      elapsedMs: performance.now() - started,
+      workers: killed,
+      ...(lost === undefined ? {} : { powerLoss: lost }),
+    };
   } finally {
     const left = workers.filter((w) => w.running);
     for (const w of left) w.kill('SIGKILL', 'group');

@@ -2,6 +2,7 @@
 // process group (so a kill reaches its whole tree), is registered for the orphan guard, and keeps
 // a bounded tail of its output for error messages and readiness waits.
 import { execa, type Subprocess } from 'execa';
+import type { PowerLoss } from './power-loss.ts';
 import { groupReused, isProcessAlive, listProcesses, readProcStat } from './process-table.ts';
 import { type TrackedProcess, trackProcess } from './registry.ts';
 import { workerInvocation } from './worker.ts';
@@ -31,6 +32,8 @@ export interface SpawnOptions {
 export interface NodeSpawnOptions extends SpawnOptions {
   /** Extra Node flags placed before the script, e.g. ['--import', preload]. */
   nodeArgs?: readonly string[];
+  /** Journal the child's fs operations under this tracker's root, for a power loss after it dies. */
+  powerLoss?: PowerLoss;
 }
 
 type LineListener = (line: string, stream: OutputStream) => void;
@@ -206,10 +209,11 @@ export function spawnProcess(command: string, args: readonly string[] = [], opti
 
 /** Starts a Node script (.js or .ts, which Node 24 runs directly) with this process's Node binary. */
 export function spawnNode(script: string, args: readonly string[] = [], options: NodeSpawnOptions = {}) {
-  const { nodeArgs = [], ...rest } = options;
+  const { nodeArgs = [], powerLoss, ...rest } = options;
   return new ManagedProcess(process.execPath, [...nodeArgs, script, ...args], {
     name: basename(script),
     ...rest,
+    ...(powerLoss === undefined ? {} : { env: { ...rest.env, ...powerLoss.env(rest.env?.NODE_OPTIONS) } }),
   });
 }
 
