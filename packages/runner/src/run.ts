@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LayerResults, LoadedMatrix } from '@faultline/matrix';
-import { writeFileAtomic } from './atomic.ts';
 import { broken } from './breaks.ts';
 import { type ExecuteOptions, executeLayer } from './execute.ts';
 import { matrixDigest, runIdFor, supersede } from './identity.ts';
@@ -102,10 +101,20 @@ function checkMatrixUnchanged(matrixFile: string, digest: string, written: reado
   );
 }
 
-/** Creates the results dir and proves a file can be written there before any test runs. */
+/**
+ * Creates the results dir and proves a file can be written there before any test runs: a read-only or
+ * full results dir fails in a second, naming the directory, not after the whole run.
+ */
 function checkWritable(resultsDir: string): void {
-  writeFileAtomic(join(resultsDir, `.write-check.${process.pid}`), 'ok\n');
-  rmSync(join(resultsDir, `.write-check.${process.pid}`), { force: true });
+  const probe = join(resultsDir, `.write-check.${process.pid}`);
+  try {
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(probe, 'ok\n');
+  } catch (error) {
+    throw broken('rawWriteErrors') ? error : writeFailure(resultsDir, error);
+  } finally {
+    rmSync(probe, { force: true });
+  }
 }
 
 /**
@@ -146,7 +155,7 @@ async function runLocked(
     try {
       supersede(resultsDir, layer.layer, runId, options.shard);
     } catch (error) {
-      throw writeFailure(resultsDir, error);
+      throw broken('rawWriteErrors') ? error : writeFailure(resultsDir, error);
     }
     const r = await runAttempts(
       layer,

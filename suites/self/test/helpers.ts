@@ -1,6 +1,6 @@
 // Real processes for faultline's own matrix: a throwaway project per test, the built CLI started on
 // it, and a /proc scan for anything a fixture left behind.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,4 +179,42 @@ export async function waitFor<T>(what: string, check: () => T | undefined, ms = 
 
 export function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/** Runs a command to its end (mount, umount); its exit code and output. */
+export function sh(command: string, args: string[]): { code: number; output: string } {
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000 });
+  return { code: r.status ?? 1, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
+}
+
+/**
+ * Mounts a tmpfs of `size` at `dir` (root only), unmounted at cleanup; the reason it cannot
+ * otherwise (for `ctx.skip`).
+ */
+export function mountTmpfs(dir: string, size: string): string | undefined {
+  mkdirSync(dir, { recursive: true });
+  const r = sh('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  if (r.code !== 0) return `cannot mount a tmpfs (needs root): ${r.output}`;
+  onCleanup(() => sh('umount', ['-l', dir]));
+  return undefined;
+}
+
+/** Makes `dir` read-only by bind-mounting it over itself read-only (root only); the reason it cannot. */
+export function remountReadOnly(dir: string): string | undefined {
+  const bind = sh('mount', ['--bind', dir, dir]);
+  if (bind.code !== 0) return `cannot bind-mount (needs root): ${bind.output}`;
+  onCleanup(() => sh('umount', ['-l', dir]));
+  const ro = sh('mount', ['-o', 'remount,ro,bind', dir]);
+  return ro.code === 0 ? undefined : `cannot remount read-only: ${ro.output}`;
+}
+
+/** Every file under `dir` with its bytes (to prove a failed run left earlier files as they were). */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath, entry.name);
+    out[file.slice(dir.length + 1)] = readFileSync(file, 'latin1');
+  }
+  return out;
 }
