@@ -37,6 +37,7 @@ export { RESULTS_SCHEMA, testOutcome, testStates } from './results.ts';
 export type {
   Backend,
   Break,
+  CommandProjectSpec,
   Issue,
   Layer,
   LayerKind,
@@ -45,10 +46,20 @@ export type {
   Policy,
   Quarantine,
   Requirement,
+  ResultFormat,
   Severity,
   VerifyPolicy,
 } from './schema.ts';
-export { backends, durationMs, layerKind, layerKinds, matrixJsonSchema, matrixSchema, severities } from './schema.ts';
+export {
+  backends,
+  durationMs,
+  layerKind,
+  layerKinds,
+  matrixJsonSchema,
+  matrixSchema,
+  resultFormats,
+  severities,
+} from './schema.ts';
 export { didYouMean, nearestName } from './suggest.ts';
 export type { BreakOutcome, BreakResult, CellVerification, ControlResult, VerifyResults } from './verify.ts';
 export {

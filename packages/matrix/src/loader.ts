@@ -240,7 +240,8 @@ function checkSemantics(matrix: Matrix, locate: Locate, at: At): Problem[] {
 
   const owner = new Map<string, string>();
   for (const [layerId, layer] of Object.entries(matrix.layers)) {
-    layer.projects.forEach((project, j) => {
+    layer.projects.forEach((entry, j) => {
+      const project = typeof entry === 'string' ? entry : entry.name;
       const other = owner.get(project);
       if (other !== undefined && other !== layerId) {
         report(

@@ -5,6 +5,7 @@ import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, matchesGlob, posix, relative, resolve } from 'node:path';
 import type { LoadedMatrix } from './loader.ts';
 import type { Problem } from './problem.ts';
+import type { CommandProjectSpec } from './schema.ts';
 import { didYouMean } from './suggest.ts';
 
 /** The config files vitest looks for in a project directory, in its order. */
@@ -187,17 +188,19 @@ export function projectFiles(workspaceRoot: string): string[] {
 
 /** One resolved `projects` entry. */
 export interface LayerProject {
-  /** The entry as written in the matrix. */
+  /** The entry as written in the matrix (a command project's `name`). */
   entry: string;
   /** The name in results and reports: the project's name, or the normalised path (`./test/l1`). */
   name: string;
-  kind: 'name' | 'path';
+  kind: 'name' | 'path' | 'command';
   /** Directory relative to the workspace root, posix, '.' for the root; `../` when a path leaves it. */
   root: string;
   /** Absolute directory. */
   dir: string;
   /** Its vitest config's file name; always set for a path (a path without one is a problem). */
   vitestConfig: string | undefined;
+  /** A test command in any language (kind `command`): what to run and where its results are. */
+  command?: CommandProjectSpec;
 }
 
 export interface ResolveOptions {
@@ -265,6 +268,23 @@ function resolveName(entry: string, named: NamedProjects, workspaceRoot: string)
   };
 }
 
+function resolveCommand(spec: CommandProjectSpec, matrixDir: string, workspaceRoot: string): Resolution {
+  const shown = `command project "${spec.name}": cwd "${spec.cwd}"`;
+  if (isAbsolute(spec.cwd)) {
+    return {
+      problem: `${shown} is absolute: write it relative to the matrix's directory so the matrix works anywhere`,
+    };
+  }
+  const dir = resolve(matrixDir, spec.cwd);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    return { problem: `${shown} is not a directory (it is relative to the matrix's directory: ${dir})` };
+  }
+  const root = toPosixRoot(workspaceRoot, dir);
+  return {
+    project: { entry: spec.name, name: spec.name, kind: 'command', root, dir, vitestConfig: undefined, command: spec },
+  };
+}
+
 /**
  * Resolves every `projects` entry of the matrix's layers to a directory: a path relative to the matrix's
  * directory (it must hold a vitest config), else a project name of the workspace. Two entries that reach
@@ -273,7 +293,9 @@ function resolveName(entry: string, named: NamedProjects, workspaceRoot: string)
 export function resolveLayerProjects(loaded: LoadedMatrix, options: ResolveOptions): ResolvedProjects {
   const matrixDir = resolve(loaded.file, '..');
   const entries = Object.entries(loaded.matrix.layers).filter(([id]) => !options.layers || options.layers.includes(id));
-  const needsNames = entries.some(([, layer]) => layer.projects.some((p) => !isProjectPath(p)));
+  const needsNames = entries.some(([, layer]) =>
+    layer.projects.some((p) => typeof p === 'string' && !isProjectPath(p)),
+  );
   // Walking the tree for names costs time; a matrix of paths alone (a single-package project) skips it.
   const named =
     needsNames || options.files
@@ -284,18 +306,27 @@ export function resolveLayerProjects(loaded: LoadedMatrix, options: ResolveOptio
   const seen = new Map<string, { layer: string; entry: string }>();
   for (const [layerId, layer] of entries) {
     const resolved: LayerProject[] = [];
-    for (const [i, entry] of layer.projects.entries()) {
-      const r = isProjectPath(entry)
-        ? resolvePath(entry, matrixDir, options.workspaceRoot)
-        : resolveName(entry, named, options.workspaceRoot);
-      const first = 'project' in r ? seen.get(r.project.dir) : undefined;
+    for (const [i, spec] of layer.projects.entries()) {
+      const entry = typeof spec === 'string' ? spec : spec.name;
+      const r =
+        typeof spec !== 'string'
+          ? resolveCommand(spec, matrixDir, options.workspaceRoot)
+          : isProjectPath(spec)
+            ? resolvePath(spec, matrixDir, options.workspaceRoot)
+            : resolveName(spec, named, options.workspaceRoot);
+      // Commands may share a directory (two test binaries of one crate); their names must differ.
+      const key = 'project' in r ? (r.project.command ? `command:${r.project.name}` : r.project.dir) : undefined;
+      const first = key === undefined ? undefined : seen.get(key);
+      const where = first && (first.layer === layerId ? 'this layer' : `layer "${first.layer}"`);
       const problem =
         'problem' in r
           ? r.problem
-          : first
-            ? `project "${entry}" is the directory ${r.project.root} of "${first.entry}", already in ` +
-              `${first.layer === layerId ? 'this layer' : `layer "${first.layer}"`}: a directory's tests run once, in one layer`
-            : undefined;
+          : first && typeof spec !== 'string'
+            ? `command project name "${entry}" is already used in ${where}: each command project needs its own name`
+            : first
+              ? `project "${entry}" is the directory ${r.project.root} of "${first.entry}", already in ` +
+                `${where}: a directory's tests run once, in one layer`
+              : undefined;
       if (problem !== undefined || !('project' in r)) {
         problems.push({
           ...loaded.locate(['layers', layerId, 'projects', i]),
@@ -303,7 +334,7 @@ export function resolveLayerProjects(loaded: LoadedMatrix, options: ResolveOptio
         });
         continue;
       }
-      seen.set(r.project.dir, { layer: layerId, entry });
+      seen.set(key ?? r.project.dir, { layer: layerId, entry });
       resolved.push(r.project);
     }
     layers.set(layerId, resolved);

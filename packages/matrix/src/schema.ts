@@ -18,16 +18,58 @@ const layerId = z.string().regex(LAYER_ID, 'a layer id is lower-case letters, di
 const duration = z.string().regex(DURATION, 'a duration is a whole number with a unit: "500ms", "30s", "5m" or "1h"');
 const severity = z.enum(severities, { error: () => `severity must be one of ${severities.join(', ')}` });
 
+export const resultFormats = ['junit', 'go-test-json', 'libtest-json'] as const;
+
+// A test command in any language whose results faultline reads (see @faultline/runner's command projects).
+export const commandProjectSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9@][A-Za-z0-9@._/-]*$/, 'a project name is letters, digits, ".", "_", "-", "/" or "@"')
+      .describe('The name its tests carry in results and reports.'),
+    command: z
+      .string()
+      .min(1)
+      .describe('The test command, run by /bin/sh in its own process group, e.g. "go test -json ./...".'),
+    cwd: z
+      .string()
+      .min(1)
+      .default('.')
+      .describe('Directory the command runs in, relative to this file (default: the matrix directory).'),
+    results: z
+      .strictObject({
+        format: z
+          .enum(resultFormats, { error: () => `results.format must be one of ${resultFormats.join(', ')}` })
+          .describe('junit (XML), go-test-json (go test -json) or libtest-json (cargo test -- --format json).'),
+        path: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Results file relative to cwd; absent: read from the command's stdout (JSON formats only)."),
+      })
+      .refine((r) => r.format !== 'junit' || r.path !== undefined, {
+        message: 'results.format junit needs results.path (the XML file the command writes)',
+      }),
+    env: z.record(z.string(), z.string()).optional().describe('Extra environment variables for the command.'),
+    shard: z
+      .enum(['first', 'env'])
+      .default('first')
+      .describe(
+        'Under --shard i/n: "env" when the command picks its own part from FAULTLINE_SHARD_INDEX and FAULTLINE_SHARD_COUNT; "first" (default) runs it whole in shard 1 only.',
+      ),
+  })
+  .describe('A test command in any language whose results faultline reads.');
+
 export const layerSchema = z.strictObject({
   title: z.string().min(1).describe('Human title of the layer, shown in reports.'),
   projects: z
-    .array(z.string().min(1))
+    .array(z.union([z.string().min(1), commandProjectSchema]))
     .min(
       1,
       'a layer needs at least one project (a path such as ./test/l1, or a workspace package or nx project that runs its tests)',
     )
     .describe(
-      'Projects whose vitest suites cover this layer: a path to a directory holding a vitest config, relative to this file (./test/l1), or a workspace package or nx project name.',
+      'Projects whose suites cover this layer: a path to a directory holding a vitest config, relative to this file (./test/l1), a workspace package or nx project name, or a test command ({ name, command, cwd, results: { format, path } }).',
     ),
   timeout: duration.default('10m').describe('Wall-clock limit for the whole layer; hung test files are killed.'),
   backend: z
@@ -180,6 +222,8 @@ export type LayerKind = (typeof layerKinds)[number];
 export type MatrixInput = z.input<typeof matrixSchema>;
 export type Matrix = z.output<typeof matrixSchema>;
 export type Layer = z.output<typeof layerSchema>;
+export type CommandProjectSpec = z.output<typeof commandProjectSchema>;
+export type ResultFormat = (typeof resultFormats)[number];
 export type Issue = z.output<typeof issueSchema>;
 export type Quarantine = z.output<typeof quarantineSchema>;
 export type Requirement = z.output<typeof requirementSchema>;

@@ -7,6 +7,7 @@ import type { FileError, LayerResults, ProjectRun, TestRecord, UnattributedEvide
 import { RESULTS_SCHEMA } from '@faultline/matrix';
 import { execaNode } from 'execa';
 import { broken } from './breaks.ts';
+import { runCommandProject } from './command-project.ts';
 import { interruptOf } from './interrupt.ts';
 import { killTree } from './kill-tree.ts';
 import type { LayerPlan } from './plan.ts';
@@ -44,7 +45,7 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
 }
 
-interface ProjectOutcome {
+export interface ProjectOutcome {
   run: ProjectRun;
   tests: TestRecord[];
   errors: FileError[];
@@ -311,7 +312,9 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
       });
       continue;
     }
-    const outcome = await runProject(plan, project, options, deadline, layerRunDir, attemptId, stopped);
+    const outcome = project.command
+      ? await runCommandProject(plan, project, options, deadline, layerRunDir, attemptId, stopped)
+      : await runProject(plan, project, options, deadline, layerRunDir, attemptId, stopped);
     projects.push(outcome.run);
     tests.push(...outcome.tests);
     errors.push(...outcome.errors);

@@ -41,7 +41,10 @@ export function planRun(loaded: LoadedMatrix, options: PlanOptions = {}): RunPla
     const spec = matrix.layers[layer]!;
     const projects: WorkspaceProject[] = [];
     for (const p of found) {
-      if (p.vitestConfig === undefined) {
+      if (p.command) {
+        // A test command in another language: no vitest config, its results are read from a file or stdout.
+        projects.push({ name: p.name, dir: p.dir, relDir: p.root, command: p.command });
+      } else if (p.vitestConfig === undefined) {
         // A path without a config is already a problem; a named project is one only when run.
         problems.push({
           ...loaded.locate(['layers', layer, 'projects', spec.projects.indexOf(p.entry)]),

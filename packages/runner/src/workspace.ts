@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { namedProjects, projectFiles } from '@faultline/matrix';
+import { type CommandProjectSpec, namedProjects, projectFiles } from '@faultline/matrix';
 
 /** A directory the runner runs vitest in, and the name its results carry. */
 export interface WorkspaceProject {
@@ -9,6 +9,8 @@ export interface WorkspaceProject {
   dir: string;
   /** Directory relative to the matrix's directory, posix, '.' for the root. */
   relDir: string;
+  /** Set for a test command in any language (run by command-project.ts instead of vitest). */
+  command?: CommandProjectSpec;
 }
 
 /**

@@ -1,0 +1,3 @@
+module example.com/gostore
+
+go 1.19

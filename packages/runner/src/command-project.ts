@@ -1,0 +1,334 @@
+// A layer project that is a test command in any language (`cargo test`, `go test -json`, pytest):
+// run in its own process group under the layer deadline, its results file (or stdout) read by the
+// format's reader, its evidence file (FAULTLINE_EVIDENCE_FILE) attributed to its tests, its issue
+// claims checked against the matrix. Returns what runProject returns for a vitest project.
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
+import { EvidenceLog, type FaultEvidence } from '@faultline/evidence';
+import type { CommandProjectSpec, FileError, ProjectRun, TestRecord, UnattributedEvidence } from '@faultline/matrix';
+import { loadMatrix } from '@faultline/matrix';
+import { execa } from 'execa';
+import type { ExecuteOptions, ProjectOutcome } from './execute.ts';
+import {
+  bracketIssues,
+  checkClaims,
+  EVIDENCE_FILE_ENV,
+  type EvidenceLine,
+  type IngestedTest,
+  ingestResults,
+  parseEvidenceFile,
+  readers,
+} from './ingest/index.ts';
+import { interruptOf } from './interrupt.ts';
+import { killTree } from './kill-tree.ts';
+import type { LayerPlan } from './plan.ts';
+import { ATTEMPT_ENV } from './reap.ts';
+
+/** How much of the command's stderr a crash report quotes. */
+const STDERR_TAIL = 4000;
+/** Console output kept per test, as the vitest reporter keeps it. */
+const MAX_OUTPUT = 64 * 1024;
+const EVIDENCE_SOURCE = 'evidence-file';
+
+type Project = LayerPlan['projects'][number];
+
+/** The names an evidence line's `test` may use for a test: its own, qualified by its suite, a pytest node id. */
+function namesOf(t: IngestedTest): string[] {
+  const names = [t.name];
+  if (t.suite) names.push(`${t.suite}.${t.name}`, `${t.suite}::${t.name}`, `${t.suite}/${t.name}`);
+  if (t.suite && t.file?.endsWith('.py')) {
+    const module = t.file.slice(0, -3).replaceAll('/', '.');
+    const inner = t.suite.startsWith(module) ? t.suite.slice(module.length).replace(/^\./, '') : '';
+    names.push([t.file, ...(inner ? inner.split('.') : []), t.name].join('::'));
+  }
+  return names;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The shard the command runs under, or why it does not run in this shard. */
+function shardPlan(spec: CommandProjectSpec, options: ExecuteOptions): { env: Record<string, string>; skip?: string } {
+  const shard = options.shard;
+  if (!shard) return { env: {} };
+  const env = {
+    FAULTLINE_SHARD: `${shard.index}/${shard.count}`,
+    FAULTLINE_SHARD_INDEX: String(shard.index),
+    FAULTLINE_SHARD_COUNT: String(shard.count),
+  };
+  if (spec.shard === 'env' || shard.index === 1) return { env };
+  return {
+    env,
+    skip: `runs whole in shard 1/${shard.count} (shard: first); with shard: env the command picks its part from FAULTLINE_SHARD_INDEX/FAULTLINE_SHARD_COUNT`,
+  };
+}
+
+interface Linked {
+  tests: TestRecord[];
+  errors: FileError[];
+  unattributed: UnattributedEvidence[];
+}
+
+/** Turns ingested tests into test records: evidence lines attributed by name, claims checked against the matrix. */
+function link(
+  ingested: readonly IngestedTest[],
+  lines: readonly EvidenceLine[],
+  project: Project,
+  issueIds: ReadonlySet<string>,
+  issueFilter: string | undefined,
+): Linked {
+  const byName = new Map<string, IngestedTest[]>();
+  for (const t of ingested) {
+    for (const n of new Set(namesOf(t))) byName.set(n, [...(byName.get(n) ?? []), t]);
+  }
+  const logs = new Map<IngestedTest, EvidenceLog>();
+  const claims = new Map<IngestedTest, string[]>();
+  const stray = new EvidenceLog();
+  for (const line of lines) {
+    const owners = byName.get(line.test);
+    if (!owners) {
+      if (line.evidence) stray.record({ ...line.evidence, detail: `${line.evidence.detail} (test "${line.test}")` });
+      continue;
+    }
+    for (const t of owners) {
+      if (line.evidence) {
+        const log = logs.get(t) ?? new EvidenceLog();
+        log.record(line.evidence);
+        logs.set(t, log);
+      }
+      claims.set(t, [...(claims.get(t) ?? []), ...line.issues]);
+    }
+  }
+  const errors: FileError[] = [];
+  const tests: TestRecord[] = [];
+  for (const t of ingested) {
+    const file = t.file ? posix.join(project.relDir, t.file) : project.relDir;
+    const fullName = t.suite ? `${t.suite} > ${t.name}` : t.name;
+    const where = `test "${t.name}" at ${file}${t.line ? `:${t.line}` : ''}`;
+    const claimed = [...bracketIssues(t.name), ...t.issues, ...(claims.get(t) ?? [])];
+    const { tags, unknown } = checkClaims(claimed, issueIds, where);
+    for (const message of unknown) {
+      errors.push({ project: project.name, file, kind: 'load', message, ...(t.line ? { line: t.line } : {}) });
+    }
+    if (issueFilter && !tags.includes(issueFilter)) continue;
+    const evidence: FaultEvidence[] = logs.get(t)?.entries ?? [];
+    tests.push({
+      id: `${project.name}::${file}::${fullName}`,
+      project: project.name,
+      file,
+      line: t.line ?? 0,
+      column: 0,
+      name: t.name,
+      fullName,
+      tags,
+      state: t.state,
+      durationMs: t.durationMs,
+      retryCount: 0,
+      flaky: false,
+      evidence,
+      errors: t.errors,
+      ...(t.output ? { output: t.output.slice(0, MAX_OUTPUT) } : {}),
+      ...(t.note ? { note: t.note } : {}),
+    });
+  }
+  const unattributed = stray.entries.length
+    ? [{ project: project.name, file: project.relDir, evidence: stray.entries }]
+    : [];
+  return { tests, errors, unattributed };
+}
+
+/** Tells the progress display what ran, file by file, as a vitest worker would have while running. */
+function reportProgress(
+  layer: string,
+  project: string,
+  options: ExecuteOptions,
+  tests: readonly TestRecord[],
+  errors: readonly FileError[],
+): void {
+  const files = [...new Set([...tests.map((t) => t.file), ...errors.map((e) => e.file)])];
+  const send = (message: Parameters<ExecuteOptions['progress']['event']>[2]) =>
+    options.progress.event(layer, project, message);
+  send({ type: 'run-start', files: files.length });
+  for (const file of files) {
+    send({ type: 'module-start', file });
+    const own = tests.filter((t) => t.file === file);
+    for (const test of own) send({ type: 'test', test });
+    for (const error of errors.filter((e) => e.file === file)) send({ type: 'file-error', error });
+    const failed = own.some((t) => t.state === 'failed') || errors.some((e) => e.file === file);
+    send({ type: 'module-end', file, state: failed ? 'failed' : 'passed' });
+  }
+}
+
+/** Runs the command in its own process group until it exits or the deadline passes (then its tree is killed). */
+async function runCommand(
+  spec: CommandProjectSpec,
+  project: Project,
+  env: Record<string, string>,
+  stdoutFile: string | undefined,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  stopped: Set<number>,
+): Promise<{ timedOut: boolean; interrupted?: string; exit: string; stderrTail: string }> {
+  const child = execa(spec.command, [], {
+    shell: '/bin/sh',
+    cwd: project.dir,
+    detached: true, // own process group: a timeout kills the command and everything it started
+    reject: false,
+    stdin: 'ignore',
+    stdout: stdoutFile ? { file: stdoutFile } : 'inherit',
+    stderr: 'pipe',
+    buffer: false,
+    env,
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL);
+  });
+  let timedOut = false;
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      if (child.pid) killTree(child.pid);
+    },
+    Math.max(0, deadline - Date.now()),
+  );
+  // Interrupted (SIGINT/SIGTERM to faultline): the command's tree goes at once, as a vitest worker's does.
+  let interrupted: string | undefined;
+  const stop = () => {
+    interrupted = interruptOf(signal)?.signal ?? 'abort';
+    for (const p of child.pid ? killTree(child.pid) : []) if (p !== child.pid) stopped.add(p);
+  };
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
+  const result = await child;
+  clearTimeout(timer);
+  signal?.removeEventListener('abort', stop);
+  // A surviving grandchild can hold stderr open: the wait for the rest is bounded.
+  const stderr = child.stderr;
+  if (stderr && !stderr.readableEnded) {
+    await new Promise<void>((done) => {
+      const bound = setTimeout(done, interrupted ? 200 : 2000);
+      stderr.once('close', () => {
+        clearTimeout(bound);
+        done();
+      });
+    });
+  }
+  const exit = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+  return { timedOut, ...(interrupted ? { interrupted } : {}), exit, stderrTail };
+}
+
+/**
+ * Runs one command project of a layer: the same outcome as a vitest project's (tests with evidence,
+ * file errors, unattributed evidence, the project's run). The command sees FAULTLINE_SEED,
+ * FAULTLINE_LAYER, FAULTLINE_RUN_DIR, FAULTLINE_ATTEMPT_ID, FAULTLINE_EVIDENCE_FILE and, under
+ * `--shard`, FAULTLINE_SHARD (`i/n`), FAULTLINE_SHARD_INDEX and FAULTLINE_SHARD_COUNT.
+ */
+export async function runCommandProject(
+  plan: LayerPlan,
+  project: Project,
+  options: ExecuteOptions,
+  deadline: number,
+  layerRunDir: string,
+  attemptId: string,
+  stopped: Set<number> = new Set(),
+): Promise<ProjectOutcome> {
+  const spec = project.command;
+  if (!spec) throw new Error(`project ${project.name} is not a command project`);
+  const started = Date.now();
+  const shard = shardPlan(spec, options);
+  const base = { name: project.name, dir: project.relDir };
+  if (shard.skip) {
+    return {
+      run: { ...base, tests: 0, durationMs: 0, outcome: 'not-run', reason: shard.skip },
+      tests: [],
+      errors: [],
+      unattributed: [],
+    };
+  }
+  const safe = project.name.replace(/[^A-Za-z0-9._-]/g, '_');
+  const evidenceFile = join(layerRunDir, `${safe}.evidence.jsonl`);
+  closeSync(openSync(evidenceFile, 'w'));
+  const reader = readers[spec.results.format];
+  const resultsFile = spec.results.path ? resolve(project.dir, spec.results.path) : undefined;
+  // A results file left by an earlier run must never be read as this run's.
+  if (resultsFile) rmSync(resultsFile, { force: true });
+  const stdoutFile = !resultsFile && reader.stdout ? join(layerRunDir, `${safe}.stdout`) : undefined;
+  const env = {
+    ...spec.env,
+    FAULTLINE_SEED: String(options.seed),
+    FAULTLINE_LAYER: plan.layer,
+    FAULTLINE_MATRIX: options.matrixFile,
+    FAULTLINE_ROOT: options.root,
+    FAULTLINE_RUN_DIR: layerRunDir,
+    [ATTEMPT_ENV]: attemptId,
+    [EVIDENCE_FILE_ENV]: evidenceFile,
+    ...shard.env,
+  };
+  options.progress.event(plan.layer, project.name, { type: 'module-start', file: project.relDir });
+  const ran = await runCommand(spec, project, env, stdoutFile, deadline, options.signal, stopped);
+
+  const errors: FileError[] = [];
+  const text = readText(resultsFile ?? stdoutFile ?? '');
+  let ingested: IngestedTest[] = [];
+  let unreadable: string | undefined;
+  try {
+    ingested = text === undefined ? [] : ingestResults(spec.results.format, text, project.dir);
+  } catch (error) {
+    unreadable = `${spec.results.path ?? 'stdout'} is not ${spec.results.format}: ${(error as Error).message}`;
+  }
+  const lines = parseEvidenceFile(readText(evidenceFile) ?? '', EVIDENCE_SOURCE);
+  const issueIds = new Set(loadMatrix(options.matrixFile).matrix.issues.map((i) => i.id));
+  const linked = link(ingested, lines, project, issueIds, options.issue);
+  errors.push(...linked.errors);
+
+  let outcome: ProjectRun['outcome'] = 'completed';
+  let reason: string | undefined;
+  if (ran.interrupted) {
+    outcome = 'interrupted';
+    reason = `stopped by ${ran.interrupted}`;
+    errors.push({
+      project: project.name,
+      file: project.relDir,
+      kind: 'interrupted',
+      message: `${reason} while ${spec.command} was running`,
+    });
+  } else if (ran.timedOut) {
+    outcome = 'timeout';
+    reason = `killed at the layer timeout (${Math.round(plan.timeoutMs / 1000)}s)`;
+    errors.push({
+      project: project.name,
+      file: project.relDir,
+      kind: 'timeout',
+      message: `${reason}: ${spec.command}`,
+    });
+  } else if (unreadable || ingested.length === 0) {
+    // A command that reported no test did not run its suite (a build error, a wrong path): never a pass.
+    outcome = 'crashed';
+    const missing = resultsFile
+      ? `wrote no results at ${spec.results.path}`
+      : `printed no ${spec.results.format} on stdout`;
+    reason = `${spec.command} (${ran.exit}) ${unreadable ?? missing}`;
+    const message = ran.stderrTail ? `${reason}\n${ran.stderrTail}` : reason;
+    errors.push({ project: project.name, file: project.relDir, kind: 'crash', message });
+  }
+  reportProgress(plan.layer, project.name, options, linked.tests, errors);
+  return {
+    run: {
+      ...base,
+      tests: linked.tests.length,
+      durationMs: Date.now() - started,
+      outcome,
+      ...(reason ? { reason } : {}),
+    },
+    tests: linked.tests,
+    errors,
+    unattributed: linked.unattributed,
+  };
+}
