@@ -1,14 +1,9 @@
 #!/usr/bin/env node
-// Plain JavaScript with no imports at the top, so that on an old Node this prints one clear
+// Only the Node version guard loads before the check: on an old Node this prints one clear
 // message instead of a syntax or loader error from deep inside a dependency.
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 12)) {
-  process.stderr.write(
-    `faultline needs Node.js >= 22.12 (tested on 24); this is ${process.version}. ` +
-      'Install Node 24 (e.g. `nvm install 24`, or `npm i -g --prefix ~/.node24 node@24` and put ~/.node24/bin first on PATH).\n',
-  );
-  process.exit(2);
-}
+import { requireNode } from '@faultline/evidence/node-guard';
+
+requireNode('faultline');
 // `--version` answers before anything else loads: it is what scripts and bug reports call first.
 if (process.argv[2] === '--version' || process.argv[2] === '-v') {
   const { readFileSync } = await import('node:fs');

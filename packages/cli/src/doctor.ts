@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { NODE_REQUIREMENT, nodeSupported } from '@faultline/evidence/node-guard';
 import { loadMatrix, MatrixError, plural } from '@faultline/matrix';
 import { planRun } from '@faultline/runner';
 import { loadRlimitSupport, rlimitCheck } from './rlimits.ts';
@@ -22,12 +23,7 @@ function has(cmd: string, args: string[]): string | undefined {
 /** What this machine can run, each with the reason when it cannot. */
 export async function doctor(matrixFile?: string): Promise<Check[]> {
   const checks: Check[] = [];
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  checks.push({
-    name: 'node',
-    ok: major > 22 || (major === 22 && minor >= 12),
-    detail: `${process.version} (needs >= 22.12; tested on 24)`,
-  });
+  checks.push({ name: 'node', ok: nodeSupported(), detail: `${process.version} (needs ${NODE_REQUIREMENT})` });
   if (matrixFile) {
     try {
       const loaded = loadMatrix(matrixFile);
