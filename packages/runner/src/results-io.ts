@@ -14,19 +14,26 @@ export function writeResults(dir: string, results: LayerResults): string {
   return file;
 }
 
+/** Where V8 stopped parsing ("... at position N"), or the end when it ran out of input. */
+function errorOffset(text: string, error: Error): number | undefined {
+  if (/end of JSON input/i.test(error.message)) return text.length;
+  const pos = /position (\d+)/.exec(error.message);
+  return pos ? Number(pos[1]) : undefined;
+}
+
 function jsonProblem(file: string, text: string, error: Error): Problem {
+  // A parse that fails at the very end is a file cut short (a write that never finished, a full disk,
+  // a partial copy), not a typo: say so, and what to do.
+  const offset = errorOffset(text, error);
+  const cut = offset !== undefined && offset >= text.trimEnd().length;
+  const message = cut
+    ? `invalid JSON: the file ends before its JSON does (${text.length} bytes; cut short by a write that did not finish?): re-run the layer that wrote it or remove the file`
+    : `invalid JSON: ${error.message}`;
   // V8 reports "... in JSON at position N (line L column C)" in recent versions.
   const lc = /line (\d+) column (\d+)/.exec(error.message);
-  if (lc) return { file, line: Number(lc[1]), col: Number(lc[2]), message: `invalid JSON: ${error.message}` };
-  const pos = /position (\d+)/.exec(error.message);
-  let line = 1;
-  let col = 1;
-  if (pos) {
-    const before = text.slice(0, Number(pos[1]));
-    line = before.split('\n').length;
-    col = before.length - before.lastIndexOf('\n');
-  }
-  return { file, line, col, message: `invalid JSON: ${error.message}` };
+  if (lc) return { file, line: Number(lc[1]), col: Number(lc[2]), message };
+  const before = text.slice(0, offset ?? 0);
+  return { file, line: before.split('\n').length, col: before.length - before.lastIndexOf('\n'), message };
 }
 
 /** Reads one results file, refusing anything that is not faultline results of this version. */
