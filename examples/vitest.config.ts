@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     root: import.meta.dirname,
-    include: ['adoption.test.ts'],
+    include: ['adoption.test.ts', 'languages.test.ts'],
     testTimeout: 15 * 60_000,
     hookTimeout: 10 * 60_000,
     // The two projects install and run real processes: one at a time on a 2-core machine.
