@@ -1,5 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { NODE_REQUIREMENT, nodeSupported } from '@faultline/evidence/node-guard';
 import { loadMatrix, MatrixError, plural } from '@faultline/matrix';
 import { planRun } from '@faultline/runner';
@@ -18,6 +20,55 @@ function has(cmd: string, args: string[]): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A test runner of another language a command project may call (see @faultline/runner's command projects). */
+interface Toolchain {
+  name: string;
+  /** Executables tried in order: on PATH by name, or an absolute path (rustup's ~/.cargo/bin). */
+  candidates: string[];
+  args: string[];
+  use: string;
+}
+
+const TOOLCHAINS: readonly Toolchain[] = [
+  {
+    name: 'cargo',
+    candidates: ['cargo', join(homedir(), '.cargo', 'bin', 'cargo')],
+    args: ['--version'],
+    use: 'cargo test, libtest JSON with RUSTC_BOOTSTRAP=1',
+  },
+  { name: 'go', candidates: ['go'], args: ['version'], use: 'go test -json' },
+  { name: 'pytest', candidates: ['pytest', 'pytest-3', 'py.test'], args: ['--version'], use: 'pytest --junitxml' },
+];
+
+/** The first line a tool prints for its version (stdout or, for older pytest, stderr), if it runs. */
+function versionOf(file: string, args: string[]): string | undefined {
+  const r = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  if (r.error || r.status !== 0) return undefined;
+  return `${r.stdout}\n${r.stderr}`
+    .split('\n')
+    .find((l) => l.trim())
+    ?.trim();
+}
+
+/** Which toolchains for command projects in other languages this machine has, with their versions. */
+export function toolchainChecks(toolchains: readonly Toolchain[] = TOOLCHAINS): Check[] {
+  return toolchains.map((t) => {
+    for (const candidate of t.candidates) {
+      const version = versionOf(candidate, t.args);
+      if (version === undefined) continue;
+      const where = candidate.includes('/')
+        ? ` at ${candidate} (not on PATH: use the full path or add its directory)`
+        : '';
+      return { name: `toolchain ${t.name}`, ok: true, detail: `${version}${where}` };
+    }
+    return {
+      name: `toolchain ${t.name}`,
+      ok: false,
+      detail: `not found (needed only by command projects that run ${t.use})`,
+    };
+  });
 }
 
 /** What this machine can run, each with the reason when it cannot. */
@@ -50,5 +101,6 @@ export async function doctor(matrixFile?: string): Promise<Check[]> {
     ok: existsSync('/proc/self/statm'),
     detail: existsSync('/proc/self/statm') ? 'RSS sampling available' : 'no /proc: RSS sampling unavailable',
   });
+  checks.push(...toolchainChecks());
   return checks;
 }

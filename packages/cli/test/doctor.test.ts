@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RlimitSupport } from '@faultline/crash';
 import { describe, expect, test } from 'vitest';
-import { doctor } from '../src/doctor.ts';
+import { doctor, toolchainChecks } from '../src/doctor.ts';
 import { rlimitCheck } from '../src/rlimits.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'faultline.js');
@@ -78,4 +78,35 @@ describe('doctor: rlimits', () => {
     expect(lines).toEqual(checks.map((c) => `${c.ok ? 'ok  ' : 'no  '} ${c.name.padEnd(22)} ${c.detail}`));
     expect(checks.map((c) => c.name)).toContain('l2 rlimits');
   }, 30_000);
+});
+
+describe('doctor: toolchains for command projects', () => {
+  test('each found with its version (on PATH or at a known path), a missing one says what needs it', () => {
+    const [sh, missing] = toolchainChecks([
+      { name: 'sh-like', candidates: ['no-such-tool-xyz', process.execPath], args: ['--version'], use: 'x' },
+      { name: 'nothing', candidates: ['no-such-tool-xyz'], args: ['--version'], use: 'nothing test --json' },
+    ]);
+    expect(sh).toEqual({
+      name: 'toolchain sh-like',
+      ok: true,
+      detail: `${process.version} at ${process.execPath} (not on PATH: use the full path or add its directory)`,
+    });
+    expect(missing).toEqual({
+      name: 'toolchain nothing',
+      ok: false,
+      detail: 'not found (needed only by command projects that run nothing test --json)',
+    });
+  });
+
+  test('on this machine cargo, go and pytest are found with their versions', () => {
+    const checks = toolchainChecks();
+    expect(checks.map((c) => c.name)).toEqual(['toolchain cargo', 'toolchain go', 'toolchain pytest']);
+    expect(
+      checks.every((c) => c.ok),
+      JSON.stringify(checks),
+    ).toBe(true);
+    expect(checks[0]?.detail).toMatch(/^cargo \d+\.\d+/);
+    expect(checks[1]?.detail).toMatch(/^go version go\d/);
+    expect(checks[2]?.detail).toMatch(/^pytest \d+\.\d+/);
+  });
 });
