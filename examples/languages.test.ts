@@ -83,7 +83,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const examples = [
+const examples: Array<{ name: string; broken: Record<string, string>; covered: string[]; red: string[] }> = [
   {
     name: 'rust-kv',
     broken: { KV_BROKEN: '1' },

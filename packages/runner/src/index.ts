@@ -1,10 +1,13 @@
 export { writeFileAtomic } from './atomic.ts';
 export type { RunnerBreak } from './breaks.ts';
 export { broken, RUNNER_BREAKS } from './breaks.ts';
-export type { ExecuteOptions } from './execute.ts';
+export { runCommandProject } from './command-project.ts';
+export type { ExecuteOptions, ProjectOutcome } from './execute.ts';
 export { executeLayer } from './execute.ts';
 export type { ResultsEntry } from './identity.ts';
 export { matrixDigest, readResultsEntries, resultsSetProblems, runIdFor, supersede } from './identity.ts';
+export type { EvidenceLine, IngestedTest } from './ingest/index.ts';
+export { bracketIssues, EVIDENCE_FILE_ENV, ISSUE_PROPERTY, ingestResults, parseEvidenceFile } from './ingest/index.ts';
 export type { Interrupted, InterruptHandle, InterruptSignal } from './interrupt.ts';
 export { INTERRUPT_EXIT, interruptOf, interruptOnSignals } from './interrupt.ts';
 export type { MergeOutcome, MergeProblem } from './merge.ts';
