@@ -9,6 +9,7 @@ export { parseControlAddress, startHttpControl } from './http.ts';
 export type { Action, Task } from './parse.ts';
 export { FailpointConfigError, parseSpec } from './parse.ts';
 export { getSeed, setSeed } from './random.ts';
-export { hasFailpoints, setFailpointsEnabled } from './registry.ts';
+export type { FailSequence } from './registry.ts';
+export { failSequence, hasFailpoints, setFailpointsEnabled } from './registry.ts';
 export type { FailpointSet, FailScenarioOptions, ScenarioOptions } from './scenario.ts';
 export { Failpoints, FailScenario, scenario } from './scenario.ts';

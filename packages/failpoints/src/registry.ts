@@ -71,6 +71,23 @@ export class FailPoint {
   }
 }
 
+/** A parsed chain evaluated on its own, outside the registry: what `failSequence` returns. */
+export interface FailSequence {
+  readonly spec: string;
+  /** The action this evaluation takes (fail-rs `get_task`), undefined when none triggers. */
+  pick(): Action | undefined;
+}
+
+/**
+ * A fail-rs chain (`2*off->return(EIO)`) evaluated by the caller instead of a named failpoint: for
+ * fault wrappers (`faulty()` in @faultline/faults) that speak the same grammar with their own call
+ * counts. Probabilities draw from the run's seed through a stream derived from `name`. Throws
+ * FailpointConfigError on a spec that does not parse.
+ */
+export function failSequence(name: string, spec: string): FailSequence {
+  return new FailPoint(name, spec, parseSpec(spec));
+}
+
 interface State {
   /** False whenever no point can fire: the one check an unconfigured call pays. */
   hot: boolean;

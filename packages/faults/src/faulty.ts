@@ -1,7 +1,8 @@
 import { types } from 'node:util';
 import { recordFault } from '@faultline/evidence';
+import { FailpointPanic, type FailSequence, failSequence } from '@faultline/failpoints';
 import { errnoError } from './errno.ts';
-import { describeMode, type FaultMode } from './modes.ts';
+import { describeMode, FailSpec, type FaultMode } from './modes.ts';
 import { truncateResult } from './truncate.ts';
 
 /** Runtime control of one faulty() wrapper. */
@@ -46,13 +47,15 @@ type AnyFunction = (...args: unknown[]) => unknown;
  * real object as `this`, so private fields keep working. Every injected failure records
  * evidence (kind 'fault') on the current test.
  */
-export function faulty<T extends object>(target: T, mode: FaultMode, options: FaultyOptions = {}): Faulty<T> {
+export function faulty<T extends object>(target: T, mode: FaultMode | string, options: FaultyOptions = {}): Faulty<T> {
   if ((typeof target !== 'object' && typeof target !== 'function') || target === null) {
     throw new TypeError(`faulty(target, mode): target must be an object or a function, got ${typeof target}`);
   }
   const label = options.name ?? nameOf(target);
   const only = options.methods ? new Set<PropertyKey>(options.methods) : undefined;
-  let current = mode;
+  let current = typeof mode === 'string' ? FailSpec(mode) : mode;
+  // A spec mode's chain, evaluated per call with its own counts (restarted by setMode and reset).
+  let sequence = sequenceOf(label, current);
   let sinceMode = 0;
   let calls = 0;
   let failures = 0;
@@ -65,6 +68,7 @@ export function faulty<T extends object>(target: T, mode: FaultMode, options: Fa
     },
     setMode(next) {
       current = next;
+      sequence = sequenceOf(label, next);
       sinceMode = 0;
     },
     get calls() {
@@ -78,6 +82,7 @@ export function faulty<T extends object>(target: T, mode: FaultMode, options: Fa
       calls = 0;
       failures = 0;
       sinceMode = 0;
+      sequence = sequenceOf(label, current);
       perMethod.clear();
     },
   };
@@ -118,6 +123,19 @@ export function faulty<T extends object>(target: T, mode: FaultMode, options: Fa
       case 'timeout':
         fail(method, `timed out after ${m.ms} ms`, n);
         return new Promise((_, reject) => setTimeout(() => reject(errnoError('ETIMEDOUT', method)), m.ms));
+      case 'spec': {
+        const action = sequence?.pick();
+        if (action === undefined || action.task === 'off') break;
+        if (action.task === 'return') return raise(action.arg || 'EIO');
+        if (action.task === 'panic') {
+          fail(method, 'panicked', n);
+          throw new FailpointPanic(label, action.arg ?? `faulty ${label} panic`);
+        }
+        // sleep / delay: the call is held, then goes through (the result is a promise, as for Timeout).
+        const ms = action.value as number;
+        fail(method, `held ${ms} ms`, n);
+        return new Promise((resolve) => setTimeout(resolve, ms)).then(() => Reflect.apply(fn, self, args));
+      }
       default:
         break;
     }
@@ -159,6 +177,10 @@ export function faulty<T extends object>(target: T, mode: FaultMode, options: Fa
   };
   const proxy = new Proxy(target, handler);
   return { proxy, control };
+}
+
+function sequenceOf(label: string, mode: FaultMode): FailSequence | undefined {
+  return mode.kind === 'spec' ? failSequence(`faulty:${label}`, mode.spec) : undefined;
 }
 
 function nameOf(target: object): string {

@@ -1,3 +1,4 @@
+import { type Action, parseSpec } from '@faultline/failpoints';
 import { errnoCode } from './errno.ts';
 
 /** How a faulty() wrapper behaves; switch it at runtime with `control.setMode`. */
@@ -7,7 +8,8 @@ export type FaultMode =
   | { readonly kind: 'fail-after-n'; readonly n: number; readonly errno: string }
   | { readonly kind: 'timeout'; readonly ms: number }
   | { readonly kind: 'partial-read'; readonly maxBytes: number }
-  | { readonly kind: 'return-error'; readonly errno: string };
+  | { readonly kind: 'return-error'; readonly errno: string }
+  | { readonly kind: 'spec'; readonly spec: string };
 
 function positiveInt(what: string, n: number, min: number): number {
   if (!Number.isInteger(n) || n < min) throw new RangeError(`${what}: expected an integer >= ${min}, got ${n}`);
@@ -47,6 +49,30 @@ export function ReturnError(errno: string | number): FaultMode {
   return { kind: 'return-error', errno: errnoCode(errno) };
 }
 
+/** The fail-rs tasks a faulty() wrapper can take: each has a meaning for one intercepted call. */
+const SPEC_TASKS = new Set<Action['task']>(['off', 'return', 'sleep', 'delay', 'panic']);
+
+/**
+ * A fail-rs chain, the grammar of @faultline/failpoints (and of `FAILPOINTS`), for every intercepted
+ * call: `off` passes it through, `return(ERRNO)` fails it with that errno (bare `return`: EIO),
+ * `sleep(ms)`/`delay(ms)` hold it then pass it through, `panic(msg)` throws a FailpointPanic; `N*`
+ * counts and `P%` rolls (seeded by the run) as for a failpoint. The named modes are shorthands:
+ * `FailAfterN(2, 'EIO')` is `2*off->return(EIO)`, `ReturnError('ENOSPC')` is `return(ENOSPC)`,
+ * `Healthy` is `off`. Throws FailpointConfigError on a spec that does not parse, RangeError on a task
+ * a call cannot take or an unknown errno.
+ */
+export function FailSpec(spec: string): FaultMode {
+  for (const action of parseSpec(spec)) {
+    if (!SPEC_TASKS.has(action.task)) {
+      throw new RangeError(
+        `FailSpec("${spec}"): "${action.task}" has no meaning for one call of a faulty() target; use off, return(ERRNO), sleep(ms), delay(ms) or panic(msg)`,
+      );
+    }
+    if (action.task === 'return' && action.arg) errnoCode(action.arg);
+  }
+  return { kind: 'spec', spec };
+}
+
 /** The mode as written: `FailEveryNth(3, EIO)`, used in evidence. */
 export function describeMode(mode: FaultMode): string {
   switch (mode.kind) {
@@ -62,5 +88,7 @@ export function describeMode(mode: FaultMode): string {
       return `PartialRead(${mode.maxBytes})`;
     case 'return-error':
       return `ReturnError(${mode.errno})`;
+    case 'spec':
+      return mode.spec;
   }
 }
