@@ -30,6 +30,8 @@ export interface ExecuteOptions {
   runId: string;
   matrixDigest: string;
   issue?: string;
+  /** Only these test files (absolute paths), e.g. the files that hold one cell's tests. */
+  files?: readonly string[];
   /** Extra environment for the layer's worker and its tests (`faultline verify` sets FAULTLINE_BREAK here). */
   env?: Readonly<Record<string, string>>;
   shard?: { index: number; count: number };
@@ -116,6 +118,7 @@ async function runProject(
     root: options.root,
     seed: options.seed,
     ...(options.issue ? { issue: options.issue } : {}),
+    ...(options.files ? { files: [...options.files] } : {}),
     ...(options.shard ? { shard: `${options.shard.index}/${options.shard.count}` } : {}),
   };
   const backend = options.backend ?? process.env.FAULTLINE_L3_BACKEND ?? plan.backend;
@@ -242,12 +245,17 @@ async function runProject(
   } else if (fatal !== undefined || !done) {
     outcome = 'crashed';
     reason = fatal ?? `vitest worker exited (${result.signal ?? `code ${result.exitCode}`}) before finishing`;
-    errors.push({
-      project: project.name,
-      file: project.relDir,
-      kind: 'crash',
-      message: stderrTail ? `${reason}\n${stderrTail}` : reason,
-    });
+    const message = stderrTail ? `${reason}\n${stderrTail}` : reason;
+    // The files that were running are the suspects (a test that killed its own process group).
+    for (const file of running.size ? running : [project.relDir]) {
+      const where = running.size ? ' while this file was running' : '';
+      errors.push({
+        project: project.name,
+        file,
+        kind: 'crash',
+        message: `${reason}${where}${message.slice(reason.length)}`,
+      });
+    }
   }
   return {
     run: {

@@ -146,7 +146,7 @@ export class FaultlineReporter implements Reporter {
 
   onTestRunEnd(
     _modules: ReadonlyArray<TestModule>,
-    unhandledErrors: ReadonlyArray<{ message?: string; stack?: string }>,
+    unhandledErrors: ReadonlyArray<{ message?: string; stack?: string; VITEST_TEST_PATH?: string }>,
     reason: TestRunEndReason,
   ): void {
     for (const error of unhandledErrors) {
@@ -154,7 +154,8 @@ export class FaultlineReporter implements Reporter {
         type: 'file-error',
         error: {
           project: this.#options.project,
-          file: '(unhandled)',
+          // Vitest names the test file an error escaped from (a write to a closed stdout, a stray timer).
+          file: error.VITEST_TEST_PATH ? this.#file(error.VITEST_TEST_PATH) : '(unhandled)',
           kind: 'unhandled',
           message: error.message ?? 'unhandled error',
         },

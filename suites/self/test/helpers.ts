@@ -117,7 +117,15 @@ export function killMarked(mark: string): number[] {
 export interface CliRun {
   child: ChildProcess;
   /** Resolves when the CLI exits: its code (or signal), output, and when it exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; at: number }>;
+  exited: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    /** The last 200 kB of each stream (a test may flood them), and how many bytes each carried. */
+    stdout: string;
+    stderr: string;
+    bytes: number;
+    at: number;
+  }>;
 }
 
 /** Starts the built CLI in `fx.root` (its own process group, so a stuck one can be killed whole). */
@@ -130,14 +138,17 @@ export function startCli(fx: Fixture, args: string[], env: Record<string, string
   });
   let stdout = '';
   let stderr = '';
+  let bytes = 0;
   child.stdout?.on('data', (c: Buffer) => {
-    stdout += c.toString();
+    bytes += c.length;
+    stdout = (stdout + c.toString()).slice(-200_000);
   });
   child.stderr?.on('data', (c: Buffer) => {
+    bytes += c.length;
     stderr = (stderr + c.toString()).slice(-200_000);
   });
   const exited = new Promise<Awaited<CliRun['exited']>>((done) => {
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr, at: Date.now() }));
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr, bytes, at: Date.now() }));
   });
   onCleanup(() => {
     try {
