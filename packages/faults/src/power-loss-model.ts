@@ -74,6 +74,8 @@ export class PowerLossModel {
   #dur = new Map<string, Node>();
   #live = new Map<number, Node>();
   #renames: Array<{ from: string; to: string; node: Node }> = [];
+  /** Per directory, the names that changed since its last fsync (what a dirsync makes durable). */
+  #pending = new Map<string, Set<string>>();
   #ops = 0;
 
   constructor(root: string) {
@@ -138,11 +140,25 @@ export class PowerLossModel {
     };
     walk(this.root);
     this.#dur = new Map(this.#cur);
+    this.#pending.clear(); // the snapshot is durable as a whole: nothing pending
   }
 
   #put(path: string, node: Node): void {
-    this.#cur.set(path, node);
+    this.#set(path, node);
     this.#live.set(node.ino, node);
+  }
+
+  /** Changes the volatile name `path` (node, or undefined to remove it) and notes it for its directory. */
+  #set(path: string, node: Node | undefined): void {
+    if (node === undefined) this.#cur.delete(path);
+    else this.#cur.set(path, node);
+    const dir = dirname(path);
+    let changed = this.#pending.get(dir);
+    if (changed === undefined) {
+      changed = new Set();
+      this.#pending.set(dir, changed);
+    }
+    changed.add(path);
   }
 
   /** Applies one operation (paths absolute; ones outside the root are ignored). */
@@ -159,7 +175,8 @@ export class PowerLossModel {
         return;
       case 'fsync': {
         const node = (op.ino === undefined ? undefined : this.#live.get(op.ino)) ?? this.#cur.get(op.path);
-        if (node !== undefined && node.kind === 'file') node.durable = Buffer.from(op.data);
+        // the caller hands over a fresh copy (read at the fsync): kept as is, no second copy
+        if (node !== undefined && node.kind === 'file') node.durable = op.data;
         return;
       }
       case 'dirsync':
@@ -186,20 +203,27 @@ export class PowerLossModel {
 
   #dirsync(dir: string): void {
     if (!this.isDir(dir)) return;
-    for (const map of [this.#dur, this.#cur]) {
-      for (const path of map.keys()) {
-        if (dirname(path) !== dir) continue;
-        const node = this.#cur.get(path);
-        if (node === undefined) this.#dur.delete(path);
-        else this.#dur.set(path, node);
-      }
+    const changed = this.#pending.get(dir);
+    if (changed === undefined) return;
+    this.#pending.delete(dir);
+    for (const path of changed) {
+      const node = this.#cur.get(path);
+      if (node === undefined) this.#dur.delete(path);
+      else this.#dur.set(path, node);
     }
   }
 
   #move(from: string, to: string, keep: boolean): void {
     const inFrom = this.covers(from);
     const inTo = this.covers(to);
-    const moved = [...this.#cur].filter(([p]) => p === from || p.startsWith(from + sep));
+    const top = this.#cur.get(from);
+    // only a directory drags a subtree along: a file's rename touches one entry
+    const moved =
+      top === undefined
+        ? []
+        : top.kind === 'file'
+          ? [[from, top] as const]
+          : [...this.#cur].filter(([p]) => p === from || p.startsWith(from + sep));
     if (!inTo) {
       if (inFrom && !keep) this.#drop(from);
       return;
@@ -213,13 +237,16 @@ export class PowerLossModel {
       return;
     }
     this.#drop(to);
-    if (!keep) for (const [p] of moved) this.#cur.delete(p);
-    for (const [p, node] of moved) this.#cur.set(to + p.slice(from.length), node);
+    if (!keep) for (const [p] of moved) this.#set(p, undefined);
+    for (const [p, node] of moved) this.#set(to + p.slice(from.length), node);
     if (!keep) this.#renames.push({ from, to, node: moved[0]![1] });
   }
 
   #drop(path: string): void {
-    for (const p of [...this.#cur.keys()]) if (p === path || p.startsWith(path + sep)) this.#cur.delete(p);
+    const node = this.#cur.get(path);
+    if (node === undefined) return;
+    if (node.kind === 'file') return this.#set(path, undefined);
+    for (const p of [...this.#cur.keys()]) if (p === path || p.startsWith(path + sep)) this.#set(p, undefined);
   }
 
   /** The durable tree: durable names whose every ancestor is a durable directory. */
