@@ -41,7 +41,7 @@ import {
 import { type CommandSpec, ConfigError, type Flags, integer, list, shard, UsageError } from './args.ts';
 import { doctor } from './doctor.ts';
 import { planInit, shown, writeInit } from './init.ts';
-import { readVerifyResults, runVerify, verifySummary } from './verify.ts';
+import { checkBreakNames, readVerifyResults, runVerify, verifySummary } from './verify.ts';
 
 export interface Io {
   out: NodeJS.WriteStream;
@@ -474,12 +474,15 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
   },
   verify: {
     summary: 'run each declared break (FAULTLINE_BREAK=<name>) and expect its cell to turn red; write verify.json',
-    usage: 'faultline verify [--issue ID,...] [--layer L,...] [--seed N] [--results DIR] [--matrix FILE]',
+    usage:
+      'faultline verify [--issue ID,...] [--break NAME,...] [--layer L,...] [--seed N] [--jobs N] [--results DIR] [--matrix FILE]',
     options: {
       ...matrixOption,
       issue: { type: 'string', help: 'only the breaks of these issues (comma-separated)' },
+      break: { type: 'string', help: 'only the breaks of these names (comma-separated)' },
       layer: { type: 'string', help: 'only breaks in these layers (comma-separated)' },
       seed: { type: 'string', help: 'seed of every run (default random, printed)' },
+      jobs: { type: 'string', help: 'breaks run at once, each in its own scratch dir (default 1)' },
       results: {
         type: 'string',
         help: 'results directory: the latest run (controls) and verify.json (default .faultline/results)',
@@ -489,13 +492,18 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const loaded = load(flags);
       const layers = checkLayers(loaded, list(flags.layer));
       const issues = list(flags.issue)?.map((id) => checkIssue(loaded, id) as string);
+      const names = checkBreakNames(loaded, list(flags.break));
+      const jobs = integer('jobs', flags.jobs);
+      if (jobs !== undefined && (jobs < 1 || jobs > 16)) throw new UsageError(`--jobs takes 1 to 16; got ${jobs}`);
       const seed = integer('seed', flags.seed);
       const outcome = await runVerify(loaded, {
         resultsDir: resultsDir(loaded, flags),
         log: (line) => io.out.write(`${line}\n`),
         ...(issues ? { issues } : {}),
+        ...(names ? { names } : {}),
         ...(layers ? { layers } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...(jobs !== undefined ? { jobs } : {}),
       });
       io.out.write(`${verifySummary(outcome)}\n`);
       return outcome.breaks.every((b) => b.outcome === 'caught') ? 0 : 1;

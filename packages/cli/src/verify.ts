@@ -10,6 +10,7 @@ import {
   type Cell,
   type ControlResult,
   computeCoverage,
+  didYouMean,
   type LayerResults,
   type LoadedMatrix,
   MatrixError,
@@ -26,7 +27,7 @@ import {
   silentProgress,
   writeFileAtomic,
 } from '@faultline/runner';
-import { ConfigError } from './args.ts';
+import { ConfigError, UsageError } from './args.ts';
 
 export interface VerifyTarget {
   issue: string;
@@ -35,9 +36,14 @@ export interface VerifyTarget {
 }
 
 export interface VerifyOptions {
-  issue?: string;
+  /** Only the breaks of these issues. */
+  issues?: readonly string[];
+  /** Only the breaks of these names. */
+  names?: readonly string[];
   layers?: readonly string[];
   seed?: number;
+  /** Breaks run at once (default 1): each run has its own scratch dir; timing-sensitive suites want 1. */
+  jobs?: number;
   /** Where the latest run's results are and verify.json goes. */
   resultsDir: string;
   /** Progress lines (one per control and break). */
@@ -53,17 +59,37 @@ export interface VerifyOutcome {
 }
 
 /** The declared breaks selected by `--issue` and `--layer`, in matrix order. */
-export function verifyTargets(loaded: LoadedMatrix, issue?: string, layers?: readonly string[]): VerifyTarget[] {
+export function verifyTargets(
+  loaded: LoadedMatrix,
+  issues?: readonly string[],
+  layers?: readonly string[],
+  names?: readonly string[],
+): VerifyTarget[] {
   const targets: VerifyTarget[] = [];
   for (const i of loaded.matrix.issues) {
-    if (issue && i.id !== issue) continue;
+    if (issues && !issues.includes(i.id)) continue;
     for (const b of i.breaks ?? []) {
+      if (names && !names.includes(b.name)) continue;
       for (const layer of b.layers) {
         if (!layers || layers.includes(layer)) targets.push({ issue: i.id, layer, name: b.name });
       }
     }
   }
   return targets;
+}
+
+/** `--break` names: each must be declared by some issue (a typo gets the nearest declared name). */
+export function checkBreakNames(loaded: LoadedMatrix, names: readonly string[] | undefined): string[] | undefined {
+  if (!names) return undefined;
+  const declared = [...new Set(loaded.matrix.issues.flatMap((i) => (i.breaks ?? []).map((b) => b.name)))];
+  for (const name of names) {
+    if (!declared.includes(name)) {
+      throw new UsageError(
+        `no issue declares the break "${name}"${didYouMean(name, declared)} (declared: ${declared.join(', ') || 'none'})`,
+      );
+    }
+  }
+  return [...names];
 }
 
 /** verify.json as last written, or an empty one (a torn or foreign file is a config error: exit 2). */
@@ -96,29 +122,38 @@ function cellOf(loaded: LoadedMatrix, runs: readonly LayerResults[], issue: stri
   return computeCoverage(loaded.matrix, runs, { layers: [layer] }).cells.find((c) => c.issue === issue);
 }
 
-/** Runs one layer (filtered to an issue, or whole) with FAULTLINE_BREAK set, into a scratch results dir. */
-async function runOnce(
-  loaded: LoadedMatrix,
-  scratch: string,
-  layer: string,
-  issue: string | undefined,
-  breaks: string,
-  seed: number,
-): Promise<LayerResults[]> {
-  const resultsDir = mkdtempSync(join(scratch, 'run-'));
+interface RunSpec {
+  layer: string;
+  /** Only this issue's tests (default: the whole layer). */
+  issue?: string;
+  /** FAULTLINE_BREAK: the break's name, or '' for a control. */
+  breaks: string;
+  seed: number;
+  /** Only these test files (absolute). */
+  files?: readonly string[];
+}
+
+/**
+ * Runs one layer (filtered to an issue, or whole) with FAULTLINE_BREAK set, into a scratch dir of its
+ * own (results, lock and the processes' run dir), so runs can go side by side.
+ */
+async function runOnce(loaded: LoadedMatrix, scratch: string, spec: RunSpec): Promise<LayerResults[]> {
+  const dir = mkdtempSync(join(scratch, 'run-'));
   try {
     const outcome = await runLayers(loaded, {
       progress: silentProgress,
-      layers: [layer],
-      ...(issue ? { issue } : {}),
-      env: { [BREAK_ENV]: breaks },
-      seed,
-      resultsDir: join(resultsDir, 'results'),
-      runId: `verify-${seed}`,
+      layers: [spec.layer],
+      ...(spec.issue ? { issue: spec.issue } : {}),
+      ...(spec.files?.length ? { files: spec.files } : {}),
+      env: { [BREAK_ENV]: spec.breaks },
+      seed: spec.seed,
+      resultsDir: join(dir, 'results'),
+      runDir: join(dir, 'run'),
+      runId: `verify-${spec.seed}`,
     });
     return outcome.results;
   } finally {
-    rmSync(resultsDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -146,9 +181,9 @@ async function controls(
   }
   for (const [layer, pending] of toRun) {
     const whole = pending.length > 1;
-    const runs = whole ? await runOnce(loaded, scratch, layer, undefined, '', seed) : [];
+    const runs = whole ? await runOnce(loaded, scratch, { layer, breaks: '', seed }) : [];
     for (const t of pending) {
-      const own = whole ? runs : await runOnce(loaded, scratch, layer, t.issue, '', seed);
+      const own = whole ? runs : await runOnce(loaded, scratch, { layer, issue: t.issue, breaks: '', seed });
       const cell = cellOf(loaded, own, t.issue, t.layer);
       out.push(control(t, cell, 'run'));
     }
@@ -168,6 +203,7 @@ function control(t: VerifyTarget, cell: Cell | undefined, source: ControlResult[
     state: cell?.state ?? 'missing',
     ...(cell?.reason ? { reason: cell.reason } : {}),
     source,
+    ...(cell?.tests.length ? { files: [...new Set(cell.tests.map((x) => x.file))].sort() } : {}),
   };
 }
 
@@ -180,13 +216,24 @@ async function verifyBreak(
   seed: number,
 ): Promise<BreakResult> {
   const started = Date.now();
-  const runs = await runOnce(loaded, scratch, t.layer, t.issue, t.name, seed);
+  const root = dirname(loaded.file);
+  const files = ctl?.state === 'covered' ? ctl.files?.map((f) => join(root, f)) : undefined;
+  const runs = await runOnce(loaded, scratch, {
+    layer: t.layer,
+    issue: t.issue,
+    breaks: t.name,
+    seed,
+    ...(files ? { files } : {}),
+  });
   const cell = cellOf(loaded, runs, t.issue, t.layer);
   const state = cell?.state ?? 'missing';
   const passed = (cell?.tests ?? [])
     .filter((x) => x.state === 'passed' || x.state === 'flaky')
     .map((x) => `${x.file}:${x.line} ${x.fullName}`);
   const fileErrors = runs.flatMap((r) => r.errors).map((e) => `${e.file}: ${e.message.split('\n')[0]}`);
+  const failed = (cell?.tests ?? [])
+    .filter((x) => x.state === 'failed')
+    .map((x) => `${x.file}:${x.line} ${x.fullName}`);
   let outcome: BreakResult['outcome'] = state === 'failed' ? 'caught' : 'missed';
   let reason = cell?.reason;
   if (ctl && ctl.state !== 'covered') {
@@ -202,6 +249,8 @@ async function verifyBreak(
     state,
     ...(reason ? { reason } : {}),
     passed,
+    ...(failed.length ? { failed } : {}),
+    ...(fileErrors.length ? { fileErrors } : {}),
     seed,
     durationMs: Date.now() - started,
     verifiedAt: new Date().toISOString(),
@@ -211,9 +260,13 @@ async function verifyBreak(
 /** Runs every selected break and its control; merges the outcome into verify.json (atomically). */
 export async function runVerify(loaded: LoadedMatrix, options: VerifyOptions): Promise<VerifyOutcome> {
   const started = Date.now();
-  const targets = verifyTargets(loaded, options.issue, options.layers);
+  const targets = verifyTargets(loaded, options.issues, options.layers, options.names);
   if (targets.length === 0) {
-    const which = [options.issue && `issue ${options.issue}`, options.layers && `layer ${options.layers.join(', ')}`]
+    const which = [
+      options.names && `break ${options.names.join(', ')}`,
+      options.issues && `issue ${options.issues.join(', ')}`,
+      options.layers && `layer ${options.layers.join(', ')}`,
+    ]
       .filter(Boolean)
       .join(' in ');
     throw new ConfigError(
@@ -226,23 +279,31 @@ export async function runVerify(loaded: LoadedMatrix, options: VerifyOptions): P
   const scratch = mkdtempSync(join(root, '.faultline', 'verify-'));
   try {
     const ctl = await controls(loaded, targets, options, scratch, seed);
-    const breaks: BreakResult[] = [];
-    for (const t of targets) {
-      const r = await verifyBreak(
-        loaded,
-        t,
-        ctl.find((c) => c.issue === t.issue && c.layer === t.layer),
-        scratch,
-        seed,
-      );
+    const breaks = await pool(targets, options.jobs ?? 1, async (t) => {
+      const own = ctl.find((c) => c.issue === t.issue && c.layer === t.layer);
+      const r = await verifyBreak(loaded, t, own, scratch, seed);
       options.log(breakLine(r));
-      breaks.push(r);
-    }
+      return r;
+    });
     const file = writeVerifyResults(loaded, options.resultsDir, breaks, ctl);
     return { seed, breaks, controls: ctl, file, durationMs: Date.now() - started };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Maps `items` through `fn`, at most `jobs` at a time; results in input order. */
+async function pool<T, R>(items: readonly T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+  return out;
 }
 
 /** `✓ chunk-corruption × l1 skipChunkVerify: caught (failed) 4.1 s`, with the tests still green under a miss. */

@@ -29,6 +29,10 @@ export interface BreakResult {
   reason?: string;
   /** Tests of the cell that still passed with the break set (`file:line full name`). */
   passed: string[];
+  /** Tests of the cell that failed with the break set (`file:line full name`). */
+  failed?: string[];
+  /** Test files that did not load or crashed with the break set: a break should fail tests, not collection. */
+  fileErrors?: string[];
   seed: number;
   durationMs: number;
   verifiedAt: string;
@@ -41,6 +45,8 @@ export interface ControlResult {
   state: string;
   reason?: string;
   source: 'results' | 'run';
+  /** The files holding the cell's tests (relative to the matrix): a break runs only these. */
+  files?: string[];
 }
 
 /** `.faultline/results/verify.json`. */

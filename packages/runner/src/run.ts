@@ -17,6 +17,10 @@ import { acquireRunLock } from './run-lock.ts';
 export interface RunOptions {
   layers?: readonly string[];
   issue?: string;
+  /** Only these test files (absolute paths), e.g. the files that hold one cell's tests. */
+  files?: readonly string[];
+  /** Scratch dir of the layers' processes (default `.faultline/run`); concurrent runs need their own. */
+  runDir?: string;
   /** Extra environment for every layer's worker and tests (`faultline verify` sets FAULTLINE_BREAK here). */
   env?: Readonly<Record<string, string>>;
   seed?: number;
@@ -166,9 +170,10 @@ async function runLocked(
         runId,
         matrixDigest: digest,
         progress: options.progress,
-        runDir: join(plan.root, '.faultline', 'run'),
+        runDir: options.runDir ?? join(plan.root, '.faultline', 'run'),
         ...(options.issue ? { issue: options.issue } : {}),
         ...(options.env ? { env: options.env } : {}),
+        ...(options.files ? { files: options.files } : {}),
         ...(options.shard ? { shard: options.shard } : {}),
         ...(options.backend ? { backend: options.backend } : {}),
         ...(options.signal ? { signal: options.signal } : {}),

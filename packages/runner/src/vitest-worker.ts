@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     },
   });
   const vitest = await startVitest(
-    [],
+    job.files ?? [],
     {
       root: job.dir,
       run: true,

@@ -10,6 +10,8 @@ export interface WorkerJob {
   seed: number;
   /** Only tests tagged with this issue. */
   issue?: string;
+  /** Only these test files (absolute paths; `faultline verify` runs the files of one cell). */
+  files?: string[];
   /** vitest --shard, e.g. "1/3". */
   shard?: string;
 }
