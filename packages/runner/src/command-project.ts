@@ -2,7 +2,7 @@
 // run in its own process group under the layer deadline, its results file (or stdout) read by the
 // format's reader, its evidence file (FAULTLINE_EVIDENCE_FILE) attributed to its tests, its issue
 // claims checked against the matrix. Returns what runProject returns for a vitest project.
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import { EvidenceLog, type FaultEvidence } from '@faultline/evidence';
 import type { CommandProjectSpec, FileError, ProjectRun, TestRecord, UnattributedEvidence } from '@faultline/matrix';
@@ -31,6 +31,16 @@ const MAX_OUTPUT = 64 * 1024;
 const EVIDENCE_SOURCE = 'evidence-file';
 
 type Project = LayerPlan['projects'][number];
+
+// The matrix's issue ids, read once per matrix file version (a layer may hold many command projects).
+let issueIdCache: { key: string; ids: ReadonlySet<string> } | undefined;
+function matrixIssueIds(file: string): ReadonlySet<string> {
+  const key = `${file}\u0000${statSync(file).mtimeMs}`;
+  if (issueIdCache?.key !== key) {
+    issueIdCache = { key, ids: new Set(loadMatrix(file).matrix.issues.map((i) => i.id)) };
+  }
+  return issueIdCache.ids;
+}
 
 /** The names an evidence line's `test` may use for a test: its own, qualified by its suite, a pytest node id. */
 function namesOf(t: IngestedTest): string[] {
@@ -174,13 +184,17 @@ async function runCommand(
   signal: AbortSignal | undefined,
   stopped: Set<number>,
 ): Promise<{ timedOut: boolean; interrupted?: string; exit: string; stderrTail: string }> {
+  // The child writes its stdout straight into the file (a descriptor, not a stream through Node): no
+  // copying, so a JSON-printing test runner costs what it costs bare.
+  const stdoutFd = stdoutFile ? openSync(stdoutFile, 'w') : undefined;
   const child = execa(spec.command, [], {
     shell: '/bin/sh',
     cwd: project.dir,
     detached: true, // own process group: a timeout kills the command and everything it started
     reject: false,
     stdin: 'ignore',
-    stdout: stdoutFile ? { file: stdoutFile } : 'inherit',
+    // execa runs any descriptor (documented: "Integer: redirect to a file descriptor"); its types list 1 and 2 only.
+    stdout: (stdoutFd ?? 1) as 1,
     stderr: 'pipe',
     buffer: false,
     env,
@@ -209,6 +223,7 @@ async function runCommand(
   const result = await child;
   clearTimeout(timer);
   signal?.removeEventListener('abort', stop);
+  if (stdoutFd !== undefined) closeSync(stdoutFd);
   // A surviving grandchild can hold stderr open: the wait for the rest is bounded.
   const stderr = child.stderr;
   if (stderr && !stderr.readableEnded) {
@@ -284,8 +299,7 @@ export async function runCommandProject(
     unreadable = `${spec.results.path ?? 'stdout'} is not ${spec.results.format}: ${(error as Error).message}`;
   }
   const lines = parseEvidenceFile(readText(evidenceFile) ?? '', EVIDENCE_SOURCE);
-  const issueIds = new Set(loadMatrix(options.matrixFile).matrix.issues.map((i) => i.id));
-  const linked = link(ingested, lines, project, issueIds, options.issue);
+  const linked = link(ingested, lines, project, matrixIssueIds(options.matrixFile), options.issue);
   errors.push(...linked.errors);
 
   let outcome: ProjectRun['outcome'] = 'completed';
