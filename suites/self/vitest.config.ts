@@ -8,5 +8,8 @@ export default defineConfig(
     layer: 'self',
     root: import.meta.dirname,
     matrix: join(import.meta.dirname, '..', '..', 'faultline.matrix.yaml'),
+    // Each test starts the CLI on a fixture project once or twice (a vitest start each): slow on a loaded
+    // machine, and every wait inside the tests is bounded on its own.
+    testTimeout: 180_000,
   }),
 );
