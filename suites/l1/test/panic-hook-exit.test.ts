@@ -42,9 +42,11 @@ test('policy exit: the crash record with its stack is in the log before the proc
     await withTimeout(exited, 10_000, 'the media-cache child to be reaped');
   });
   let stdout = '';
+  const out = child.stdout;
+  if (out === null) throw new Error('spawn: no stdout pipe for the media-cache child');
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    out.setEncoding('utf8');
+    out.on('data', (chunk: string) => {
       stdout += chunk;
       if (stdout.includes('"event":"ready"')) resolve();
     });
