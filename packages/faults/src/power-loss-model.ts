@@ -245,7 +245,10 @@ export class PowerLossModel {
   #drop(path: string): void {
     const node = this.#cur.get(path);
     if (node === undefined) return;
-    if (node.kind === 'file') return this.#set(path, undefined);
+    if (node.kind === 'file') {
+      this.#set(path, undefined);
+      return;
+    }
     for (const p of [...this.#cur.keys()]) if (p === path || p.startsWith(path + sep)) this.#set(p, undefined);
   }
 
