@@ -4,8 +4,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LayerResults } from '@faultline/matrix';
+import { type LayerResults, loadMatrix } from '@faultline/matrix';
 import { afterEach, describe, expect, test } from 'vitest';
+import { executeLayer, planRun, silentProgress } from '../src/index.ts';
 import { faultline, readJson } from './helpers.ts';
 
 let dirs: string[] = [];
@@ -136,5 +137,35 @@ XML
     const first = await faultline(['run', '--matrix', matrix, '--shard', '1/2']);
     expect(readJson<LayerResults>(join(first.dir, 'results', 'l2.1of2.json')).tests).toHaveLength(1);
     expect(readFileSync(join(matrix, '..', 'shard.txt'), 'utf8')).toBe('1/2\n');
+  });
+
+  test('an interrupt stops the command and everything it started at once; the project is interrupted', async () => {
+    const matrix = project('sleep 300 & echo $! > child.pid; wait\n');
+    const loaded = loadMatrix(matrix);
+    const plan = planRun(loaded).layers[0]!;
+    const controller = new AbortController();
+    const pidFile = join(matrix, '..', 'child.pid');
+    const started = Date.now();
+    const aborting = (async () => {
+      while (!existsSync(pidFile) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+      controller.abort({ kind: 'interrupted', signal: 'SIGINT' });
+    })();
+    const results = await executeLayer(plan, {
+      root: join(matrix, '..'),
+      matrixFile: matrix,
+      seed: 1,
+      runId: 'r',
+      matrixDigest: 'sha256:x',
+      progress: silentProgress,
+      runDir: join(matrix, '..', '.faultline', 'run'),
+      signal: controller.signal,
+    });
+    await aborting;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(results.projects[0]).toMatchObject({ outcome: 'interrupted', reason: 'stopped by SIGINT' });
+    expect(results.errors[0]).toMatchObject({ kind: 'interrupted' });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const alive = existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    expect(alive).toBe(false);
   });
 });

@@ -24,6 +24,9 @@ describe('go test -json', () => {
     expect(failed).toMatchObject({ state: 'failed', suite: 'example.com/gostore', file: 'store_test.go', line: 47 });
     expect(failed?.errors[0]?.message).toContain('state after a failed save is');
     expect(by.get('TestSave/[atomic-save]_a_complete_save_replaces_the_state')?.state).toBe('passed');
+    expect(by.get('TestSave')?.errors[0]?.message).toBe(
+      'subtest TestSave/[atomic-save]_ENOSPC_mid-write_keeps_the_last_good_state failed',
+    );
     expect(by.get('TestSaveLeavesNoTemporaryFiles')).toMatchObject({
       state: 'passed',
       file: 'store_test.go',

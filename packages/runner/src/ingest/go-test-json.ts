@@ -45,15 +45,24 @@ export const goTestJsonReader: ResultsReader = {
         t.elapsed = e.Elapsed ?? 0;
       }
     }
-    return [...tests.values()].map((t) => {
+    const all = [...tests.values()];
+    return all.map((t) => {
       const own = t.output.filter((l) => !FRAMING.test(l)).join('');
+      // A parent test fails when a subtest does, with no output of its own: name the subtest.
+      const failedSub = all.find((o) => o.pkg === t.pkg && o.name.startsWith(`${t.name}/`) && o.action === 'fail');
       const at = own
         .split('\n')
         .map((l) => LOCATION.exec(l))
         .find((m) => m !== null);
       // A test still running when the command was killed has no end event.
       const state: TestState = t.action ? (STATE[t.action] ?? 'failed') : 'failed';
-      const message = own.trim() || (t.action ? 'failed' : 'did not finish (the command ended or was killed first)');
+      const message =
+        own.trim() ||
+        (!t.action
+          ? 'did not finish (the command ended or was killed first)'
+          : failedSub
+            ? `subtest ${failedSub.name} failed`
+            : 'failed');
       return {
         name: t.name,
         suite: t.pkg,
