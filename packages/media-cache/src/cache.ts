@@ -50,6 +50,10 @@ export interface ReadThroughCacheOptions {
   lowWatermark: number;
   /** unsafe.indexBeforeChunkRename (test-only). */
   indexBeforeChunkRename?: boolean;
+  /** unsafe.uncontainedWriteErrors (test-only): a failed chunk write fails the read. */
+  uncontainedWriteErrors?: boolean;
+  /** unsafe.alwaysStatOrigin (test-only): file info always comes from the origins, never the index. */
+  alwaysStatOrigin?: boolean;
   /** How often passthrough mode probes the cache dir to come back (default 5 s). */
   probeIntervalMs?: number;
   /** Start in passthrough (the cache dir could not be created). */
@@ -144,7 +148,7 @@ export class ReadThroughCache {
 
   /** Size and version of a file: from the index when known (works offline), else from the origins. */
   async fileInfo(path: string, signal?: AbortSignal): Promise<FileRow> {
-    if (!this.passthrough.active) {
+    if (!this.passthrough.active && !this.options.alwaysStatOrigin) {
       const row = this.#safeIndex(() => this.index.getFile(path));
       if (row !== undefined && row.chunkSize === this.chunkSize) return row;
     }
@@ -291,6 +295,7 @@ export class ReadThroughCache {
       this.#consecutiveWriteErrors = 0;
       if (this.index.bytes > this.options.highWatermark * this.options.maxBytes) this.kick();
     } catch (error) {
+      if (this.options.uncontainedWriteErrors) throw error;
       this.#contain(error, path, idx);
     } finally {
       this.#reserved -= size;

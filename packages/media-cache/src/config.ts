@@ -45,6 +45,30 @@ export interface UnsafeConfig {
   chunkInPlace: boolean;
   /** The uncaught-fault handler exits before its log line is written (panic-hook). */
   exitBeforeUncaughtLog: boolean;
+  /** Open the SQLite index without `PRAGMA integrity_check`: a damaged index is used as it is (cache-integrity). */
+  skipIndexIntegrityCheck: boolean;
+  /** A critical background task that throws is marked failed instead of restarted (task-supervisor). */
+  noTaskRestart: boolean;
+  /** A failed chunk write (ENOSPC, EIO) fails the read instead of being contained and served from the origin (disk-full). */
+  uncontainedWriteErrors: boolean;
+  /** Ask the origins for a file's size and version on every read, even when the index knows it (offline-mode). */
+  alwaysStatOrigin: boolean;
+  /** A read tries only the first healthy origin: a failing primary is not failed over within the read (origin-failover). */
+  noFailover: boolean;
+  /** Start without reconciling the index against the chunk files (restart-reconcile). */
+  skipStartupReconcile: boolean;
+  /** Shutdown closes the database before draining in-flight reads (shutdown-order, sig-term). */
+  dbBeforeDrain: boolean;
+  /** An existing lock file is taken as a live instance: a lock left by a killed instance blocks the next start (stale-socket). */
+  noStaleCleanup: boolean;
+  /** Origin reads go one at a time through one lock: a slow read makes every other read wait (event-loop-stall). */
+  serialOriginReads: boolean;
+  /** Stream file bytes without waiting for the client to take them: a slow reader makes the daemon buffer the whole response (stream-memory, slow-client). */
+  noBackpressure: boolean;
+  /** An HTTP origin body cut short (reset, early end) is taken as the whole chunk instead of an error (upstream-reset). */
+  acceptShortOriginBody: boolean;
+  /** Running out of file descriptors (EMFILE) answers 500 like any internal error instead of 503 with Retry-After (fd-exhaustion). */
+  fdExhaustionAs500: boolean;
 }
 
 export interface MediaCacheConfig {
@@ -99,6 +123,18 @@ export const DEFAULT_UNSAFE: UnsafeConfig = Object.freeze({
   skipDirFsync: false,
   chunkInPlace: false,
   exitBeforeUncaughtLog: false,
+  skipIndexIntegrityCheck: false,
+  noTaskRestart: false,
+  uncontainedWriteErrors: false,
+  alwaysStatOrigin: false,
+  noFailover: false,
+  skipStartupReconcile: false,
+  dbBeforeDrain: false,
+  noStaleCleanup: false,
+  serialOriginReads: false,
+  noBackpressure: false,
+  acceptShortOriginBody: false,
+  fdExhaustionAs500: false,
 });
 
 /** Input accepted by `resolveConfig`: everything but `cacheDir` is optional. */
@@ -363,6 +399,25 @@ export function resolveConfig(input: unknown, file: string | null = null): Media
     onUncaught,
     unsafe,
   };
+}
+
+/**
+ * Test-only: the `unsafe` switches named in FAULTLINE_BREAK (comma-separated, as `faultline verify`
+ * sets it), each set to true, for a suite to merge into every config it starts media-cache with.
+ * Unknown names are an error (a typo must not leave every protection on).
+ */
+export function unsafeFromBreaks(value: string | undefined = process.env.FAULTLINE_BREAK): Partial<UnsafeConfig> {
+  const known = Object.keys(DEFAULT_UNSAFE) as Array<keyof UnsafeConfig>;
+  const out: Partial<UnsafeConfig> = {};
+  for (const raw of (value ?? '').split(',')) {
+    const name = raw.trim();
+    if (name === '') continue;
+    if (!(known as string[]).includes(name)) {
+      throw new Error(`FAULTLINE_BREAK: unknown switch "${name}"; media-cache's unsafe switches: ${known.join(', ')}`);
+    }
+    out[name as keyof UnsafeConfig] = true;
+  }
+  return out;
 }
 
 /** Reads and validates a JSON config file; every problem is a ConfigError naming the file. */

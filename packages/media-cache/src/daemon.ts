@@ -129,6 +129,7 @@ function buildOrigins(config: MediaCacheConfig, fs: FsLike): Origin[] {
           filesPrefix: o.filesPrefix,
           healthPath: o.healthPath,
           listPath: o.listPath,
+          acceptShortBody: config.unsafe.acceptShortOriginBody,
         }),
   );
 }
@@ -150,7 +151,13 @@ export async function startMediaCache(
   const cleanups: Array<() => Promise<void> | void> = [];
 
   await mkdir(config.stateDir, { recursive: true });
-  const lock: InstanceLock = await acquireInstanceLock(join(config.stateDir, 'media-cache.pid'), config.control.socket);
+  const lock: InstanceLock = await acquireInstanceLock(
+    join(config.stateDir, 'media-cache.pid'),
+    config.control.socket,
+    {
+      staleCleanup: !config.unsafe.noStaleCleanup,
+    },
+  );
   cleanups.push(() => lock.release());
   if (lock.stale.lockRemoved || lock.stale.socketRemoved) log.log('warn', 'stale-instance-cleaned', { ...lock.stale });
 
@@ -169,7 +176,7 @@ export async function startMediaCache(
       passthroughReason = `cache dir ${store.dir} unusable (${errorCode(error) ?? errorMessage(error)})`;
     }
 
-    const opened = openIndex(config.dbPath);
+    const opened = openIndex(config.dbPath, { integrityCheck: !config.unsafe.skipIndexIntegrityCheck });
     const index = opened.index;
     cleanups.push(() => index.close());
     if (opened.corruption !== null) {
@@ -182,7 +189,7 @@ export async function startMediaCache(
     }
 
     let reconcileReport: ReconcileReport | null = null;
-    if (passthroughReason === null) {
+    if (passthroughReason === null && !config.unsafe.skipStartupReconcile) {
       try {
         reconcileReport = await reconcile(store, index);
         log.log('info', 'reconciled', { ...reconcileReport });
@@ -214,6 +221,8 @@ export async function startMediaCache(
     const pool = new OriginPool(origins, {
       readTimeoutMs: noDeadline ? null : config.timeouts.readMs,
       attemptTimeoutMs: noDeadline ? 2 ** 31 - 1 : config.timeouts.attemptMs,
+      failover: !config.unsafe.noFailover,
+      serial: config.unsafe.serialOriginReads,
       onChange: changed,
     });
     const health = new HealthMonitor(pool, { ...config.health, serial: config.unsafe.serialHealthChecks });
@@ -227,6 +236,8 @@ export async function startMediaCache(
       lowWatermark: config.cache.lowWatermark,
       probeIntervalMs: config.cache.probeIntervalMs,
       indexBeforeChunkRename: config.unsafe.indexBeforeChunkRename,
+      uncontainedWriteErrors: config.unsafe.uncontainedWriteErrors,
+      alwaysStatOrigin: config.unsafe.alwaysStatOrigin,
       passthroughReason,
       log,
       onChange: changed,
@@ -238,7 +249,12 @@ export async function startMediaCache(
     const scanner = new Scanner(index, checkpoints, config.scan.batchSize);
     const actions = new ActionQueue(config.timeouts.actionMs);
     actions.onChange = changed;
-    const supervisor = new Supervisor({ ...config.supervisor, log, onChange: changed });
+    const supervisor = new Supervisor({
+      ...config.supervisor,
+      restart: !config.unsafe.noTaskRestart,
+      log,
+      onChange: changed,
+    });
     const uncaught = { uncaughtExceptions: 0, unhandledRejections: 0 };
 
     const rescan = async (params: URLSearchParams, signal: AbortSignal): Promise<ScanReport[]> => {
@@ -290,6 +306,7 @@ export async function startMediaCache(
       log,
       idleTimeoutMs: config.http.idleTimeoutMs,
       health: () => ({ offline: pool.offline, passthrough: cache.passthrough.active }),
+      unsafe: { noBackpressure: config.unsafe.noBackpressure, fdExhaustionAs500: config.unsafe.fdExhaustionAs500 },
     });
     const controlServer = new ControlServer({
       actions,
@@ -378,6 +395,8 @@ export async function startMediaCache(
           dataServer.stopAccepting();
           controlServer.stopAccepting();
         });
+        const closeDb = () => step('db', () => index.close());
+        if (config.unsafe.dbBeforeDrain) await closeDb();
         await step('drain', async () => {
           report.abortedRequests = await dataServer.drain(config.timeouts.drainMs);
         });
@@ -390,7 +409,7 @@ export async function startMediaCache(
         await step('origins', () => {
           for (const o of origins) (o as { close?: () => void }).close?.();
         });
-        await step('db', () => index.close());
+        if (!config.unsafe.dbBeforeDrain) await closeDb();
         await step('socket', () =>
           unlink(config.control.socket).catch((e: unknown) => {
             if (errorCode(e) !== 'ENOENT') throw e;

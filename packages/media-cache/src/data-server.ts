@@ -26,6 +26,8 @@ export interface DataServerOptions {
   idleTimeoutMs: number;
   /** Status fields for /healthz. */
   health: () => { offline: boolean; passthrough: boolean };
+  /** unsafe (test-only): `noBackpressure`, `fdExhaustionAs500`. */
+  unsafe?: { noBackpressure?: boolean; fdExhaustionAs500?: boolean };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
@@ -216,7 +218,9 @@ export class DataServer {
       const slice = held.data.subarray(Math.max(start - base, 0), Math.min(end + 1 - base, held.data.byteLength));
       // Wait until the socket has taken the bytes: that is the backpressure, and only then may the
       // pooled buffer be reused. On abort the buffer is left to the GC (a write may still hold it).
-      await writeFlushed(res, slice, signal);
+      if (this.#options.unsafe?.noBackpressure) {
+        res.write(Buffer.from(slice)); // a copy: the pooled buffer is reused at once, the socket queues the rest
+      } else await writeFlushed(res, slice, signal);
       held.release();
       held = null;
     }
@@ -224,8 +228,9 @@ export class DataServer {
   }
 
   #fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-    const status = httpStatusFor(error);
-    if (isFdExhaustion(error) || (error as { kind?: string }).kind === 'fd-exhausted') this.counters.fdExhausted += 1;
+    const fdExhausted = isFdExhaustion(error) || (error as { kind?: string }).kind === 'fd-exhausted';
+    const status = fdExhausted && this.#options.unsafe?.fdExhaustionAs500 ? 500 : httpStatusFor(error);
+    if (fdExhausted) this.counters.fdExhausted += 1;
     if (res.headersSent) {
       // Too late for a status: cut the body short so the client sees an error, never a truncated success.
       this.counters.streamAborts += 1;

@@ -26,6 +26,8 @@ export interface ScanEntryInput {
 export interface OpenIndexOptions {
   /** For quarantine file names; defaults to the wall clock. */
   now?: () => Date;
+  /** Run `PRAGMA integrity_check` on open (default true; false only via `unsafe.skipIndexIntegrityCheck`). */
+  integrityCheck?: boolean;
 }
 
 export interface OpenIndexResult {
@@ -66,12 +68,12 @@ function checkIntegrity(db: DatabaseSync): string | null {
   return messages.slice(0, 5).join('; ') || 'integrity_check returned nothing';
 }
 
-function tryOpen(path: string): { db: DatabaseSync } | { error: string } {
+function tryOpen(path: string, integrityCheck = true): { db: DatabaseSync } | { error: string } {
   let db: DatabaseSync | undefined;
   try {
     fp('db.open');
     db = new DatabaseSync(path, { timeout: 5_000 });
-    const problem = checkIntegrity(db);
+    const problem = integrityCheck ? checkIntegrity(db) : null;
     if (problem !== null) throw new Error(`integrity_check failed: ${problem}`);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
@@ -94,7 +96,7 @@ function tryOpen(path: string): { db: DatabaseSync } | { error: string } {
  * corrupt file: the caller reconciles the chunk directory against whatever index it gets.
  */
 export function openIndex(path: string, options: OpenIndexOptions = {}): OpenIndexResult {
-  const first = tryOpen(path);
+  const first = tryOpen(path, options.integrityCheck ?? true);
   if ('db' in first) return { index: new CacheIndex(first.db), quarantinedTo: null, corruption: null, inMemory: false };
 
   const now = options.now ?? (() => new Date());

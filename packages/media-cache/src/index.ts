@@ -12,7 +12,7 @@ export { CheckpointCorruptError, CheckpointLockTimeoutError, CheckpointStore, me
 export type { ChunkRead, ChunkStoreOptions, StoredFile, WriteOptions } from './chunk-store.ts';
 export { ChunkStore, sha256 } from './chunk-store.ts';
 export type { MediaCacheConfig, MediaCacheConfigInput, OriginConfig, UnsafeConfig } from './config.ts';
-export { ConfigError, DEFAULT_UNSAFE, loadConfigFile, resolveConfig } from './config.ts';
+export { ConfigError, DEFAULT_UNSAFE, loadConfigFile, resolveConfig, unsafeFromBreaks } from './config.ts';
 export type { ActionHandler, ControlServerOptions } from './control-server.ts';
 export { ControlServer } from './control-server.ts';
 export type {

@@ -72,7 +72,11 @@ async function readOwner(file: string): Promise<Owner | null> {
  * owner is dead, or alive but not answering on its socket past a startup grace (pid reuse after
  * kill -9), is stale and removed; a live owner makes this throw InstanceLockedError.
  */
-export async function acquireInstanceLock(file: string, socketPath: string): Promise<InstanceLock> {
+export async function acquireInstanceLock(
+  file: string,
+  socketPath: string,
+  options: { staleCleanup?: boolean } = {},
+): Promise<InstanceLock> {
   const stale: StaleCleanup = { previousPid: null, lockRemoved: false, socketRemoved: false };
   const owner: Owner = { pid: process.pid, startedAt: new Date().toISOString(), socket: socketPath };
   for (let attempt = 0; ; attempt++) {
@@ -96,6 +100,13 @@ export async function acquireInstanceLock(file: string, socketPath: string): Pro
       await nodeFs.unlink(temp).catch(() => {});
     }
     const current = await readOwner(file);
+    if (options.staleCleanup === false) {
+      // unsafe.noStaleCleanup (test-only): any lock file counts as a live instance.
+      throw new InstanceLockedError(
+        `${file} exists (pid ${current?.pid ?? 'unknown'}); not checking whether it is stale`,
+        current?.pid ?? null,
+      );
+    }
     const stat = await nodeFs.stat(file).catch(() => null);
     const ageMs = stat === null ? 0 : Date.now() - stat.mtimeMs;
     // An unreadable lock cannot belong to a live instance (locks are published whole): stale.

@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   backoffMaxMs: number;
   /** After this many consecutive failures a critical task is given up on (state `failed`). */
   maxRestarts: number;
+  /** Restart critical tasks (default true; false only via `unsafe.noTaskRestart`). */
+  restart?: boolean;
   /** A run that lasted this long resets the consecutive-failure count. */
   resetAfterMs?: number;
   log?: Logger;
@@ -105,7 +107,7 @@ export class Supervisor {
           failures: status.failures,
           error,
         });
-        if (!spec.critical || entry.consecutive > this.options.maxRestarts) {
+        if (!spec.critical || this.options.restart === false || entry.consecutive > this.options.maxRestarts) {
           this.#set(status, 'failed');
           if (spec.critical)
             this.#log.log('error', 'task-gave-up', { task: spec.name, consecutiveFailures: entry.consecutive });

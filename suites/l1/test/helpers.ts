@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { cfg, remove } from '@faultline/failpoints';
 import {
-  DEFAULT_UNSAFE,
   type MediaCache,
   type MediaCacheConfigInput,
   type MediaCacheDeps,
   MemoryLogger,
   startMediaCache,
   type UnsafeConfig,
+  unsafeFromBreaks,
 } from 'media-cache';
 import { expect } from 'vitest';
 
@@ -74,24 +74,14 @@ export async function tempDir(prefix = 'l1-'): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // FAULTLINE_BREAK: the honesty hook
 
-const SWITCHES = Object.keys(DEFAULT_UNSAFE) as Array<keyof UnsafeConfig>;
-
 /**
- * Test-only: the `unsafe` switches named in FAULTLINE_BREAK (comma-separated), each set to true.
- * It turns a protection of media-cache OFF in every instance this suite starts, so the honesty
- * check can show that the covering tests go red without it. Unknown names are an error.
+ * Test-only: the `unsafe` switches named in FAULTLINE_BREAK (comma-separated; `faultline verify` sets
+ * it for each break the matrix declares), each set to true. It turns a protection of media-cache OFF in
+ * every instance this suite starts, so verify can show that the covering tests go red without it.
+ * Unknown names are an error. The same parser (media-cache's `unsafeFromBreaks`) serves l2 and l3.
  */
 export function brokenSwitches(env: string | undefined = process.env.FAULTLINE_BREAK): Partial<UnsafeConfig> {
-  const out: Partial<UnsafeConfig> = {};
-  for (const raw of (env ?? '').split(',')) {
-    const name = raw.trim();
-    if (name === '') continue;
-    if (!(SWITCHES as string[]).includes(name)) {
-      throw new Error(`FAULTLINE_BREAK: unknown switch "${name}"; known: ${SWITCHES.join(', ')}`);
-    }
-    out[name as keyof UnsafeConfig] = true;
-  }
-  return out;
+  return unsafeFromBreaks(env);
 }
 
 // ---------------------------------------------------------------------------------------------

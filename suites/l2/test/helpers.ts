@@ -22,6 +22,7 @@ import {
   waitForLine,
 } from '@faultline/crash';
 import { afterEach } from 'vitest';
+import { brokenSwitches } from './breaks.ts';
 
 /** The daemon's launcher, run with this process's Node (24: .ts sources run directly). */
 export const BIN = join(import.meta.dirname, '..', '..', '..', 'packages', 'media-cache', 'bin', 'media-cache.js');
@@ -128,6 +129,8 @@ export async function freshConfig(extra: Record<string, unknown> = {}): Promise<
     // quiet background work: no surprise health rounds or evictions during a measurement
     health: { intervalMs: 5_000, timeoutMs: 2_000 },
     ...extra,
+    // FAULTLINE_BREAK (faultline verify): the daemons this suite forks read it through their config.
+    unsafe: { ...(extra.unsafe as Record<string, boolean> | undefined), ...brokenSwitches() },
   };
   await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
   const cacheDir = join(dir, 'cache');

@@ -24,6 +24,7 @@ import {
   MemoryLogger,
   type OriginHealth,
   startMediaCache,
+  unsafeFromBreaks,
 } from 'media-cache';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 
@@ -401,6 +402,8 @@ export async function startCache(
       cacheDir: join(dir, 'cache'),
       origins: origins.map((o, i) => ({ type: 'http', id: o.id, url: o.proxy.url('/'), priority: o.priority ?? i })),
       ...extra,
+      // FAULTLINE_BREAK (faultline verify): the unsafe switches it names, in every cache this suite starts.
+      unsafe: { ...extra.unsafe, ...unsafeFromBreaks() },
     },
     { log },
   );
@@ -516,7 +519,8 @@ const children = new Set<ManagedProcess>();
 /** Writes `<dir>/config.json` and runs `media-cache serve --config` until its readiness line. */
 export async function startChildDaemon(dir: string, config: Record<string, unknown>): Promise<ChildDaemon> {
   const path = join(dir, 'config.json');
-  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  const unsafe = { ...(config.unsafe as Record<string, boolean> | undefined), ...unsafeFromBreaks() };
+  await writeFile(path, `${JSON.stringify({ ...config, unsafe }, null, 2)}\n`);
   const proc = spawnNode(BIN, ['serve', '--config', path], { name: 'media-cache' });
   children.add(proc);
   const match = await waitForLine(proc, /^\{"event":"ready".*\}$/, { stream: 'stdout', timeoutMs: 15_000 });

@@ -13,6 +13,8 @@ export interface HttpOriginOptions {
   filesPrefix?: string;
   healthPath?: string;
   listPath?: string;
+  /** unsafe.acceptShortOriginBody (test-only): a body cut short is returned as it is, not an error. */
+  acceptShortBody?: boolean;
 }
 
 /** The largest JSON body (listing, health) read into memory from an origin. */
@@ -32,11 +34,13 @@ export class HttpOrigin implements Origin {
   readonly listPath: string;
   readonly #agent = new Agent({ keepAlive: false });
   readonly #reclaim = new Reclaimer();
+  readonly #acceptShortBody: boolean;
 
   constructor(options: HttpOriginOptions) {
     this.id = options.id;
     this.url = options.url.replace(/\/+$/, '');
     this.priority = options.priority ?? 0;
+    this.#acceptShortBody = options.acceptShortBody ?? false;
     this.filesPrefix = (options.filesPrefix ?? '/files').replace(/\/+$/, '');
     this.healthPath = options.healthPath ?? '/healthz';
     this.listPath = options.listPath ?? '/list';
@@ -120,7 +124,8 @@ export class HttpOrigin implements Origin {
       const finish = (error: Error | null) => {
         if (settled) return;
         settled = true;
-        if (error === null) resolve(buffer);
+        if (error !== null && this.#acceptShortBody && offset > 0) resolve(buffer.subarray(0, offset));
+        else if (error === null) resolve(buffer);
         else {
           res.destroy();
           reject(error);

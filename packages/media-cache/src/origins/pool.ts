@@ -1,6 +1,7 @@
 import { deadline, raceSignal } from '../deadline.ts';
 import { OriginError } from '../errors.ts';
 import { fpAsync } from '../fail.ts';
+import { Mutex } from '../lock.ts';
 import type { ListPage, Origin, OriginStat } from './types.ts';
 
 export interface OriginHealth {
@@ -28,6 +29,10 @@ export interface OriginPoolOptions {
   readTimeoutMs: number | null;
   /** Deadline for one attempt against one origin. */
   attemptTimeoutMs: number;
+  /** Fail over to the next origin within one operation (default true; false only via `unsafe.noFailover`). */
+  failover?: boolean;
+  /** One operation at a time (default false; true only via `unsafe.serialOriginReads`). */
+  serial?: boolean;
   /** Called whenever an origin's health flips, so the status snapshot refreshes. */
   onChange?: () => void;
 }
@@ -42,6 +47,7 @@ export class OriginPool {
   readonly options: OriginPoolOptions;
   readonly counters: PoolCounters = { originReads: 0, originErrors: 0, failovers: 0, readTimeouts: 0 };
   readonly #health = new Map<string, OriginHealth>();
+  readonly #serial = new Mutex('origin-reads');
 
   constructor(origins: readonly Origin[], options: OriginPoolOptions) {
     this.origins = [...origins].sort((a, b) => a.priority - b.priority);
@@ -126,7 +132,17 @@ export class OriginPool {
     op: (origin: Origin, signal: AbortSignal) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<{ value: T; origin: Origin }> {
-    const candidates = this.candidates();
+    if (this.options.serial) return this.#serial.withLock(() => this.#run(what, op, signal));
+    return this.#run(what, op, signal);
+  }
+
+  async #run<T>(
+    what: string,
+    op: (origin: Origin, signal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<{ value: T; origin: Origin }> {
+    const all = this.candidates();
+    const candidates = this.options.failover === false ? all.slice(0, 1) : all;
     if (candidates.length === 0) {
       throw new OriginError(
         'offline',
