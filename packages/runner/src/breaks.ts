@@ -10,6 +10,8 @@ export const RUNNER_BREAKS = {
   noInterruptReap: 'interrupt',
   /** Let a full or read-only disk escape as a raw Node error (stack trace, exit 1). */
   rawWriteErrors: 'disk-full, read-only-results',
+  /** A torn results file escapes as JSON.parse's raw SyntaxError (a stack trace, exit 1), naming no file. */
+  rawResultsErrors: 'torn-results',
   /** Take no run lock: two runs in one directory interleave their results. */
   noRunLock: 'concurrent-runs',
   /** Do not compare the matrix's digest at the end of the run with the one at its start. */

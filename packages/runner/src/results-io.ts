@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LayerResults, MatrixError, type Problem, RESULTS_SCHEMA, VERIFY_FILE } from '@faultline/matrix';
 import { writeFileAtomic } from './atomic.ts';
+import { broken } from './breaks.ts';
 
 /** `.faultline/results/<layer>.json`, or `<layer>.<i>of<n>.json` for a shard. */
 export function resultsFileName(layer: string, shard?: { index: number; count: number }): string {
@@ -43,6 +44,7 @@ export function readResultsFile(file: string): LayerResults {
   try {
     data = JSON.parse(text);
   } catch (error) {
+    if (broken('rawResultsErrors')) throw error;
     throw new MatrixError([jsonProblem(file, text, error as Error)]);
   }
   const r = data as Partial<LayerResults>;

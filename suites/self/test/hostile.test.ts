@@ -127,7 +127,7 @@ describe('hostile tests', () => {
       ]),
     });
     const started = Date.now();
-    const ran = await runCli(fx, ['run'], {}, 90_000);
+    const ran = await runCli(fx, ['run'], {}, 60_000);
     const elapsed = Date.now() - started;
     // The layer timeout is generous so that even a loaded machine starts the test before it.
     expect(existsSync(join(fx.pids, 'hung')), 'the hanging test never started').toBe(true);

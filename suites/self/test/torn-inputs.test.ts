@@ -1,5 +1,6 @@
 // torn-results, matrix-changed, concurrent-runs: inputs that change or tear under a run.
 // - A results file cut in half: `faultline gate` names the file (file:line:col), says it is cut short, exits 2.
+//   Break: FAULTLINE_BREAK=rawResultsErrors.
 // - The matrix edited while a run is in flight: the run says so and exits 2; the results it wrote name
 //   the matrix they ran against. Break: FAULTLINE_BREAK=noMatrixRecheck.
 // - Two runs in one directory: the second is refused (exit 2) naming the holder of .faultline/run.lock;
