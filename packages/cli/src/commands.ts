@@ -2,6 +2,7 @@ import { existsSync, globSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
   computeCoverage,
+  didYouMean,
   type GateReason,
   gate,
   type LayerResults,
@@ -20,6 +21,7 @@ import {
   INTERRUPT_EXIT,
   interruptOnSignals,
   isLayerResultsName,
+  isReporterName,
   lineProgress,
   MAX_REPEAT,
   type MatrixReport,
@@ -28,6 +30,8 @@ import {
   mergeResults,
   parseMatrixReport,
   planRun,
+  REPORTER_NAMES,
+  type ReporterName,
   type RunInterrupted,
   readResultsDir,
   readResultsEntries,
@@ -56,6 +60,7 @@ const reportOptions = {
   layer: { type: 'string', help: 'only these layers (default all)' },
   results: { type: 'string', help: 'results directory (default .faultline/results)' },
   out: { type: 'string', help: 'reports directory (default reports)' },
+  reporter: { type: 'string', help: `reports to write, comma-separated: ${REPORTER_NAMES.join(', ')} (default all)` },
 } as const;
 
 function load(flags: Flags): LoadedMatrix {
@@ -128,14 +133,31 @@ function gatedResults(loaded: LoadedMatrix, flags: Flags, layers: string[] | und
   return entries.map((e) => e.results);
 }
 
+/** `--reporter junit,html`: names of REPORTERS, each once; a typo suggests the nearest. */
+function reporterFlag(value: string | boolean | undefined): ReporterName[] | undefined {
+  const names = list(value);
+  if (!names) return undefined;
+  for (const name of names) {
+    if (!isReporterName(name)) {
+      throw new UsageError(
+        `unknown reporter "${name}"${didYouMean(name, REPORTER_NAMES)}; reporters: ${REPORTER_NAMES.join(', ')}`,
+      );
+    }
+  }
+  if (!names.length) throw new UsageError(`--reporter takes reporter names: ${REPORTER_NAMES.join(', ')}`);
+  return [...new Set(names)] as ReporterName[];
+}
+
 function gateCommand(io: Io, loaded: LoadedMatrix, flags: Flags, enforce: boolean): number {
   const layers = checkLayers(loaded, list(flags.layer));
   // The matrix's projects must still name real directories: a typo is a config error, not a gate verdict.
   planRun(loaded, layers ? { layers } : {});
   const runs = gatedResults(loaded, flags, layers);
   const verify = readVerifyResults(resultsDir(loaded, flags));
+  const reporters = reporterFlag(flags.reporter);
   const { coverage, verdict, written, annotations } = gateAndReport(loaded, runs, {
     ...(layers ? { layers } : {}),
+    ...(reporters ? { reporters } : {}),
     ...(typeof flags.out === 'string' ? { outDir: flags.out } : {}),
     ...(verify ? { verify } : {}),
   });
@@ -312,6 +334,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       results: { type: 'string', help: 'results directory (default .faultline/results)' },
       gate: { type: 'boolean', help: 'then gate and write reports; exit code is the gate' },
       out: { type: 'string', help: 'with --gate: reports directory (default reports)' },
+      reporter: { type: 'string', help: `with --gate: reports to write (${REPORTER_NAMES.join(', ')}; default all)` },
     },
     async run(io, flags) {
       const loaded = load(flags);

@@ -24,13 +24,10 @@ export type { AnnotationContext } from './reports/annotations.ts';
 export { ANNOTATIONS_PER_TYPE, githubAnnotations } from './reports/annotations.ts';
 export type { CellChange, MatrixDiff } from './reports/diff.ts';
 export { DiffInputError, diffMarkdown, diffReports, emptyDiff, parseMatrixReport } from './reports/diff.ts';
-export type { MatrixHtmlDetails } from './reports/html.ts';
-export { matrixHtml, testErrors } from './reports/html.ts';
 export type { MatrixReport } from './reports/json.ts';
 export { MATRIX_REPORT_SCHEMA, matrixReport } from './reports/json.ts';
-export { layerJUnit, matrixJUnit } from './reports/junit.ts';
-export { matrixMarkdown, stateIcon, stateOrder } from './reports/markdown.ts';
-export { xmlCdata, xmlText } from './reports/xml-text.ts';
+export type { ReportContext, Reporter, ReporterName } from './reports/reporters.ts';
+export { isReporterName, REPORTER_NAMES, REPORTERS } from './reports/reporters.ts';
 export {
   isLayerResultsName,
   readResultsDir,

@@ -1,6 +1,5 @@
 import { join, relative, resolve } from 'node:path';
 import {
-  type Cell,
   type Coverage,
   computeCoverage,
   gate,
@@ -11,10 +10,7 @@ import {
 } from '@faultline/matrix';
 import { writeFileAtomic } from './atomic.ts';
 import { githubAnnotations } from './reports/annotations.ts';
-import { matrixHtml, testErrors } from './reports/html.ts';
-import { matrixReport } from './reports/json.ts';
-import { layerJUnit, matrixJUnit } from './reports/junit.ts';
-import { matrixMarkdown } from './reports/markdown.ts';
+import { REPORTER_NAMES, REPORTERS, type ReporterName, reportContext } from './reports/reporters.ts';
 
 export interface GateOptions {
   /** Layers to gate (default: every layer of the matrix). */
@@ -23,6 +19,8 @@ export interface GateOptions {
   outDir?: string;
   /** What `faultline verify` last saw (verify.json): each cell with declared breaks shows it. */
   verify?: VerifyResults;
+  /** Which reports to write (default all: junit, markdown, html, json). */
+  reporters?: readonly ReporterName[];
 }
 
 export interface GateOutcome {
@@ -34,13 +32,7 @@ export interface GateOutcome {
   written: string[];
 }
 
-/** Which cells are <failure>s in matrix.xml: exactly those the verdict names. */
-function failingCell(verdict: Verdict): (cell: Cell) => boolean {
-  const failing = new Set(verdict.failures.filter((f) => f.issue).map((f) => `${f.issue}\u0000${f.layer}`));
-  return (cell) => failing.has(`${cell.issue}\u0000${cell.layer}`);
-}
-
-/** Computes coverage and the verdict, and writes every report (each file atomically). */
+/** Computes coverage and the verdict, and writes the chosen reports (every one by default), each file atomically. */
 export function gateAndReport(
   loaded: LoadedMatrix,
   runs: readonly LayerResults[],
@@ -48,41 +40,21 @@ export function gateAndReport(
 ): GateOutcome {
   const root = resolve(loaded.file, '..');
   const outDir = resolve(options.outDir ?? join(root, 'reports'));
-  const { matrix } = loaded;
-  const coverage = computeCoverage(matrix, runs, {
+  const coverage = computeCoverage(loaded.matrix, runs, {
     ...(options.layers ? { layers: options.layers } : {}),
     ...(options.verify ? { verify: options.verify } : {}),
   });
-  const verdict = gate(coverage, matrix.policy);
-  const written: string[] = [];
-  const write = (rel: string, content: string) => {
-    const file = join(outDir, rel);
-    writeFileAtomic(file, content);
-    written.push(relative(process.cwd(), file) || file);
-  };
-
+  const verdict = gate(coverage, loaded.matrix.policy);
   const matrixFile = relative(root, resolve(loaded.file)).split('\\').join('/');
-  const issueIndex = new Map(matrix.issues.map((issue, i) => [issue, i]));
-  for (const layer of coverage.layers) {
-    const layerRuns = runs.filter((r) => r.layer === layer);
-    if (layerRuns.length) write(`junit/${layer}.xml`, layerJUnit(matrix, layerRuns));
+  const ctx = reportContext(loaded, coverage, verdict, runs, matrixFile);
+  const written: string[] = [];
+  for (const name of options.reporters ?? REPORTER_NAMES) {
+    for (const { path, content } of REPORTERS[name].files(ctx)) {
+      const file = join(outDir, path);
+      writeFileAtomic(file, content);
+      written.push(relative(process.cwd(), file) || file);
+    }
   }
-  write(
-    'junit/matrix.xml',
-    matrixJUnit(matrix, coverage, {
-      matrixFile,
-      issueLine: (issue) => loaded.locate(['issues', issueIndex.get(issue) ?? 0]).line,
-      failing: failingCell(verdict),
-    }),
-  );
-  write('matrix.md', matrixMarkdown(matrix, coverage, verdict, runs));
-  const report = matrixReport(matrix, coverage, verdict, runs);
-  write('matrix.html', matrixHtml(report, { errors: testErrors(runs) }));
-  write('matrix.json', `${JSON.stringify(report, null, 2)}\n`);
-  const annotations = githubAnnotations(verdict, {
-    coverage,
-    matrixFile,
-    issueLine: (id) => loaded.locate(['issues', matrix.issues.findIndex((i) => i.id === id)]).line,
-  });
+  const annotations = githubAnnotations(verdict, { coverage, matrixFile, issueLine: ctx.issueLine });
   return { coverage, verdict, written, annotations };
 }

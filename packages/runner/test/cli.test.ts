@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -57,5 +57,21 @@ describe('faultline CLI usage and config errors', () => {
     const r = await faultline(['run', '--matrix', join(demo, 'matrix.yaml'), '--layer', 'l1', '--issue', 'crash']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('1 test, 0 failed');
+  });
+
+  test('--reporter picks the reports by name; a typo is a usage error with the nearest name', async () => {
+    const m = join(demo, 'matrix.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-reporters-'));
+    const run = ['run', '--matrix', m, '--layer', 'l1', '--results', join(dir, 'results'), '--gate'];
+    const r = await faultline([...run, '--reporter', 'json,junit']);
+    expect(r.code, `${r.out}\n${r.err}`).not.toBe(2);
+    const out = join(r.dir, 'reports'); // the helper's --out
+    expect(readdirSync(out).sort()).toEqual(['junit', 'matrix.json']);
+    expect(readdirSync(join(out, 'junit')).sort()).toEqual(['l1.xml', 'matrix.xml']);
+    const typo = await faultline(['gate', '--matrix', m, '--results', join(dir, 'results'), '--reporter', 'htm']);
+    expect([typo.code, typo.err]).toEqual([
+      2,
+      expect.stringContaining('unknown reporter "htm" (did you mean `html`?); reporters: junit, markdown, html, json'),
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeCoverage, gate, type LayerResults, parseMatrix, type TestRecord } from '@faultline/matrix';
 import { describe, expect, test } from 'vitest';
-import { layerJUnit, matrixJUnit } from '../src/index.ts';
+import { layerJUnit, matrixJUnit } from '../src/reports/junit.ts';
 
 const xsd = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'reference', 'junit-github.xsd');
 

@@ -63,7 +63,7 @@ describe('run → gate on a real vitest workspace', () => {
     expect(out).toMatch(
       /typo\.test\.ts:3: load: unknown tag "retyr" at \S*typo\.test\.ts:3 \(did you mean `retry`\?\)/,
     );
-    expect(err).toMatch(/FAIL demo-typo \S*typo\.test\.ts \(did not load\)/);
+    expect(err).toMatch(/FAIL (\[\d+\/\d+\] )?demo-typo \S*typo\.test\.ts \(did not load\)/);
   });
 
   test('a layer project that runs no tests fails the gate', async () => {

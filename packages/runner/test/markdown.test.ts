@@ -1,6 +1,6 @@
 import { computeCoverage, gate, type LayerResults, parseMatrix, type TestRecord } from '@faultline/matrix';
 import { describe, expect, test } from 'vitest';
-import { matrixMarkdown } from '../src/index.ts';
+import { matrixMarkdown } from '../src/reports/markdown.ts';
 
 const ISSUES = 1000;
 

@@ -1,6 +1,7 @@
 import { computeCoverage, gate, type LayerResults, parseMatrix, type TestRecord } from '@faultline/matrix';
 import { describe, expect, test } from 'vitest';
-import { matrixMarkdown, matrixReport } from '../src/index.ts';
+import { matrixReport } from '../src/index.ts';
+import { matrixMarkdown } from '../src/reports/markdown.ts';
 
 const matrix = parseMatrix(
   [
