@@ -202,24 +202,29 @@ export function sh(command: string, args: string[]): { code: number; output: str
   return { code: r.status ?? 1, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
 }
 
+/** A mount command as root: directly when we are root, else through passwordless sudo (GitHub's runners). */
+function asRoot(command: string, args: string[]): { code: number; output: string } {
+  return process.getuid?.() === 0 ? sh(command, args) : sh('sudo', ['-n', command, ...args]);
+}
+
 /**
- * Mounts a tmpfs of `size` at `dir` (root only), unmounted at cleanup; the reason it cannot
- * otherwise (for `ctx.skip`).
+ * Mounts a tmpfs of `size` at `dir` (root or passwordless sudo), unmounted at cleanup; the reason it
+ * cannot otherwise (for `ctx.skip`). A tmpfs's root is mode 1777: the CLI writes there as any user.
  */
 export function mountTmpfs(dir: string, size: string): string | undefined {
   mkdirSync(dir, { recursive: true });
-  const r = sh('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  if (r.code !== 0) return `cannot mount a tmpfs (needs root): ${r.output}`;
-  onCleanup(() => sh('umount', ['-l', dir]));
+  const r = asRoot('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  if (r.code !== 0) return `cannot mount a tmpfs (needs root or passwordless sudo): ${r.output}`;
+  onCleanup(() => asRoot('umount', ['-l', dir]));
   return undefined;
 }
 
-/** Makes `dir` read-only by bind-mounting it over itself read-only (root only); the reason it cannot. */
+/** Makes `dir` read-only by bind-mounting it over itself read-only (root or sudo); the reason it cannot. */
 export function remountReadOnly(dir: string): string | undefined {
-  const bind = sh('mount', ['--bind', dir, dir]);
-  if (bind.code !== 0) return `cannot bind-mount (needs root): ${bind.output}`;
-  onCleanup(() => sh('umount', ['-l', dir]));
-  const ro = sh('mount', ['-o', 'remount,ro,bind', dir]);
+  const bind = asRoot('mount', ['--bind', dir, dir]);
+  if (bind.code !== 0) return `cannot bind-mount (needs root or passwordless sudo): ${bind.output}`;
+  onCleanup(() => asRoot('umount', ['-l', dir]));
+  const ro = asRoot('mount', ['-o', 'remount,ro,bind', dir]);
   return ro.code === 0 ? undefined : `cannot remount read-only: ${ro.output}`;
 }
 
