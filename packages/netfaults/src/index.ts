@@ -14,20 +14,18 @@ export {
   toxiproxyImage,
 } from './create.ts';
 export { type ContainerEngine, detectContainerEngine, type EngineProbe, type NoContainerEngine } from './engine.ts';
-export {
-  type NetProxy,
-  NetworkEnvironment,
-  type NetworkScope,
-  type PartitionHandle,
-  type PartitionMode,
-  type PartitionOptions,
-  type ToxicHandle,
-  type ToxicReport,
-  type ToxicSpec,
-  type ToxicStream,
-  type ToxicType,
-} from './environment.ts';
+export { NetworkEnvironment } from './environment.ts';
 export { BackendUnavailableError } from './errors.ts';
+export type {
+  PartitionHandle,
+  PartitionMode,
+  PartitionOptions,
+  ToxicHandle,
+  ToxicReport,
+  ToxicSpec,
+  ToxicStream,
+  ToxicType,
+} from './faults/handles.ts';
 export {
   type BuildImageOptions,
   type BuiltImage,
@@ -36,6 +34,8 @@ export {
   embeddedServerDockerfile,
 } from './image.ts';
 export { type ProxyBytes, parseProxyMetrics } from './metrics.ts';
+export type { NetProxy } from './proxies.ts';
+export type { NetworkScope } from './scope.ts';
 export {
   networkEnvironmentOrSkip,
   type SharedNetworkEnvironment,
