@@ -110,9 +110,12 @@ export class PowerLossModel {
     return path === this.root || path.startsWith(this.root + sep);
   }
 
-  /** Whether the model knows a live name at `path` or a live inode `ino`. */
-  knows(path: string, ino?: number): boolean {
-    return this.#cur.has(path) || (ino !== undefined && this.#live.has(ino));
+  /**
+   * Whether `path` names, in the model, the file with inode `ino`. By path AND inode: inode numbers
+   * are reused as soon as a file is gone, so a new file may carry the number of a dead one.
+   */
+  knows(path: string, ino: number): boolean {
+    return this.#cur.get(path)?.ino === ino;
   }
 
   /** Whether `path` is a directory the model tracks (the root included). */
@@ -169,6 +172,8 @@ export class PowerLossModel {
       case 'create':
       case 'mkdir':
         if (!this.covers(op.path) || op.path === this.root) return;
+        // an open with O_CREAT of a file that was already there: the same file, not a new one
+        if (this.knows(op.path, op.ino)) return;
         this.#put(op.path, { kind: op.op === 'mkdir' ? 'dir' : 'file', ino: op.ino, durable: null });
         return;
       case 'write':

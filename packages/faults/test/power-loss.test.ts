@@ -180,6 +180,25 @@ describe('createPowerLossFs(): the durability model', () => {
     expect(await readFile(join(dir, 'outside.txt'), 'utf8')).toBe('not tracked');
   });
 
+  test('inode numbers reused by new files do not confuse the model (the checkpoint store pattern)', async () => {
+    // Each round frees inodes (the replaced file, the lock owner) that the next round's files
+    // may get again: a new file must still count as new, and its fsync must not reach a dead file.
+    const { fs, powerLoss } = createPowerLossFs({ root: dir });
+    const file = join(dir, 'checkpoints.json');
+    for (let seq = 1; seq <= 40; seq++) {
+      await fs.writeFile(join(dir, 'owner'), `owner ${seq}`);
+      await fs.link(join(dir, 'owner'), join(dir, 'lock'));
+      await replace(fs, file, `{"seq":${seq}}`, { fsync: true, dirsync: true });
+      await fs.unlink(join(dir, 'lock'));
+      await fs.unlink(join(dir, 'owner'));
+    }
+    // a last round that dies before its rename: synced temp file, never renamed, then unlinked
+    await put(fs, `${file}.tmp`, '{"seq":41}');
+    await fs.unlink(`${file}.tmp`);
+    powerLoss();
+    expect(await readFile(file, 'utf8')).toBe('{"seq":40}');
+  });
+
   test('the model replays an l2 journal the same way (ops by path and inode)', async () => {
     await writeFile(join(dir, 'f'), 'durable');
     const model = new PowerLossModel(dir);
