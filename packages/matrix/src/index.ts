@@ -60,6 +60,7 @@ export {
   resultFormats,
   severities,
 } from './schema.ts';
+export { STATE_ICON, STATE_LABEL, STATE_ORDER } from './states.ts';
 export { didYouMean, nearestName } from './suggest.ts';
 export type { BreakOutcome, BreakResult, CellVerification, ControlResult, VerifyResults } from './verify.ts';
 export {

@@ -1,25 +1,21 @@
 import { createHash } from 'node:crypto';
-import { type CellState, cellStates, type LayerResults, plural } from '@faultline/matrix';
-import { HTML_SCRIPT } from './html-script.ts';
+import { readFileSync } from 'node:fs';
+import { cellStates, type LayerResults, plural, STATE_LABEL, STATE_ORDER } from '@faultline/matrix';
 import { HTML_STYLE } from './html-style.ts';
 import type { MatrixReport } from './json.ts';
+
+/**
+ * The page's script: a checked browser source file of this package (client/matrix-view.js, type-checked
+ * against the DOM by tsconfig.client.json, linted by biome), inlined so the report stays one file. The
+ * same path from src/reports and dist/reports.
+ */
+const HTML_SCRIPT = readFileSync(new URL('../../client/matrix-view.js', import.meta.url), 'utf8');
 
 /** What matrix.json does not carry but the page can show: the errors of failed tests, by test id. */
 export interface MatrixHtmlDetails {
   errors: Record<string, readonly string[]>;
 }
 
-const STATE_LABEL: Record<CellState, string> = {
-  covered: 'covered',
-  failed: 'failed',
-  flaky: 'flaky',
-  vacuous: 'vacuous',
-  skipped: 'skipped',
-  'not-run': 'not run',
-  missing: 'missing',
-  planned: 'planned',
-  'not-required': 'not required',
-};
 const MAX_GATE_LINES = 300;
 const MAX_ERRORS_PER_TEST = 5;
 const MAX_ERROR_CHARS = 8000;
@@ -129,7 +125,8 @@ const filterBar = `<div class="bar" id="bar" role="search">
  * that forbids any network request) with the issue × layer grid, filters, and per-cell details.
  */
 export function matrixHtml(report: MatrixReport, details?: MatrixHtmlDetails): string {
-  const json = scriptJson({ report, errors: details?.errors ?? {} });
+  const states = { order: cellStates, worst: STATE_ORDER, labels: STATE_LABEL };
+  const json = scriptJson({ report, errors: details?.errors ?? {}, states });
   const csp = `default-src 'none'; script-src ${sha256(HTML_SCRIPT)}; style-src ${sha256(HTML_STYLE)}; img-src data:; base-uri 'none'; form-action 'none'`;
   return `<!doctype html>
 <html lang="en">

@@ -1,12 +1,13 @@
 import {
   type Cell,
-  type CellState,
   type Coverage,
   errorExcerpt,
   type FileError,
   type LayerResults,
   type Matrix,
   plural,
+  STATE_ICON,
+  STATE_ORDER,
   type TestRecord,
   type Verdict,
   verificationSummary,
@@ -15,30 +16,8 @@ import {
 const MAX_BYTES = 1024 * 1024 - 4096; // GitHub's step summary limit is 1 MiB
 const MAX_LIST = 200;
 
-export const stateIcon: Record<CellState, string> = {
-  covered: '✅',
-  failed: '❌',
-  flaky: '🎲',
-  vacuous: '⚠️',
-  skipped: '⏭️',
-  'not-run': '⏸️',
-  missing: '🚫',
-  planned: '🗓️',
-  'not-required': '·',
-};
-
-/** Failures first, then what is merely not covered; covered last. */
-export const stateOrder: CellState[] = [
-  'failed',
-  'missing',
-  'skipped',
-  'flaky',
-  'vacuous',
-  'not-run',
-  'planned',
-  'covered',
-  'not-required',
-];
+const stateIcon = STATE_ICON;
+const stateOrder = STATE_ORDER;
 
 /** A cell's state with its pass rate under `run --repeat` ("flaky 7/10") and its quarantine, if any. */
 function stateText(c: Cell): string {
