@@ -1,9 +1,10 @@
 // Layers in other languages: examples/rust-kv (cargo test, libtest JSON, SIGKILL waves of writer
-// processes) and examples/go-store (go test -json, fault-injected writes) each run through the
-// built faultline CLI (`faultline run --gate`) in a temp copy: every required cell covered, and the
-// broken variant of each (KV_BROKEN=1, GOSTORE_BROKEN=1) turns its cell red and fails the gate.
-// Needs cargo (rustup's ~/.cargo/bin is added to PATH) and go (Debian's golang-go); a missing
-// toolchain fails the test, never skips it. Every command is bounded and killed with its group.
+// processes), examples/py-journal (pytest's JUnit XML, a writer killed mid-append) and
+// examples/go-store (go test -json, fault-injected writes) each run through the built faultline CLI
+// (`faultline run --gate`) in a temp copy: every required cell covered, and the broken variant of
+// each (KV_BROKEN=1, PYJOURNAL_BROKEN=1, GOSTORE_BROKEN=1) turns its cells red and fails the gate.
+// Needs cargo (rustup's ~/.cargo/bin is added to PATH), Debian's python3-pytest (pytest-3) and
+// golang-go; a missing toolchain fails the test, never skips it. Every command is bounded and killed with its group.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -91,6 +92,12 @@ const examples: Array<{ name: string; broken: Record<string, string>; covered: s
     red: ['kv-torn-write × l2: failed', 'kv-monotonic × l2: failed'],
   },
   {
+    name: 'py-journal',
+    broken: { PYJOURNAL_BROKEN: '1' },
+    covered: ['torn-tail × l2: covered'],
+    red: ['torn-tail × l2: failed'],
+  },
+  {
     name: 'go-store',
     broken: { GOSTORE_BROKEN: '1' },
     covered: ['atomic-save × l1: covered'],
@@ -104,7 +111,7 @@ describe.each(examples)('examples/$name through faultline run --gate', ({ name, 
     dir = join(work, name);
     await cp(join(import.meta.dirname, name), dir, {
       recursive: true,
-      filter: (src) => !/[/\\](target|reports|\.faultline)$/.test(src),
+      filter: (src) => !/[/\\](target|reports|out|__pycache__|\.faultline)$/.test(src),
     });
   });
 
