@@ -69,6 +69,8 @@ export interface UnsafeConfig {
   acceptShortOriginBody: boolean;
   /** Running out of file descriptors (EMFILE) answers 500 like any internal error instead of 503 with Retry-After (fd-exhaustion). */
   fdExhaustionAs500: boolean;
+  /** An interrupted origin scan starts over as a new scan instead of resuming from its checkpoint (scan-resume). */
+  scanFromStart: boolean;
 }
 
 export interface MediaCacheConfig {
@@ -135,6 +137,7 @@ export const DEFAULT_UNSAFE: UnsafeConfig = Object.freeze({
   noBackpressure: false,
   acceptShortOriginBody: false,
   fdExhaustionAs500: false,
+  scanFromStart: false,
 });
 
 /** Input accepted by `resolveConfig`: everything but `cacheDir` is optional. */

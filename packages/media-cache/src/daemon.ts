@@ -246,7 +246,7 @@ export async function startMediaCache(
       monotonic: !config.unsafe.nonMonotonicCheckpoint,
       unsafe: { skipCheckpointFsync, skipDirFsync },
     });
-    const scanner = new Scanner(index, checkpoints, config.scan.batchSize);
+    const scanner = new Scanner(index, checkpoints, config.scan.batchSize, { resume: !config.unsafe.scanFromStart });
     const actions = new ActionQueue(config.timeouts.actionMs);
     actions.onChange = changed;
     const supervisor = new Supervisor({

@@ -43,11 +43,14 @@ export class Scanner {
   readonly checkpoints: CheckpointStore;
   readonly batchSize: number;
   readonly #active = new Set<string>();
+  /** Resume an unfinished scan from its checkpoint (default true; false only via `unsafe.scanFromStart`). */
+  readonly #resume: boolean;
 
-  constructor(index: CacheIndex, checkpoints: CheckpointStore, batchSize: number) {
+  constructor(index: CacheIndex, checkpoints: CheckpointStore, batchSize: number, options: { resume?: boolean } = {}) {
     this.index = index;
     this.checkpoints = checkpoints;
     this.batchSize = batchSize;
+    this.#resume = options.resume ?? true;
   }
 
   async cursor(originId: string): Promise<{ seq: number; cursor: ScanCursor | null }> {
@@ -69,8 +72,8 @@ export class Scanner {
   async #scan(origin: Origin, signal: AbortSignal, listTimeoutMs: number): Promise<ScanReport> {
     const key = scanKey(origin.id);
     let { seq, cursor } = await this.cursor(origin.id);
-    const resumed = cursor !== null && !cursor.done;
-    if (cursor === null || cursor.done) {
+    const resumed = cursor !== null && !cursor.done && this.#resume;
+    if (cursor === null || cursor.done || !resumed) {
       seq += 1;
       cursor = { scanId: `${origin.id}-${seq}`, after: null, done: false, count: 0 };
       const stored = await this.checkpoints.put(key, seq, JSON.stringify(cursor));
