@@ -12,7 +12,6 @@ import { expectExit, type PowerLoss, powerLoss } from '@faultline/crash';
 import { recordFault } from '@faultline/vitest';
 import type { UnsafeConfig } from 'media-cache';
 import { expect, test } from 'vitest';
-import { brokenSwitches } from './breaks.ts';
 import {
   badChunkNames,
   freshConfig,
@@ -44,7 +43,8 @@ function indexedChunks(config: TestConfig): Array<{ hash: string; size: number }
 
 /** Starts a daemon that SIGKILLs itself at `failpoint` (spec), reads the file through it, waits for the death. */
 async function killedWhileCaching(unsafe: Partial<UnsafeConfig>, spec: string, power?: (c: TestConfig) => PowerLoss) {
-  const config = await freshConfig({ cache: { chunkSize: CHUNK }, unsafe: { ...unsafe, ...brokenSwitches() } });
+  // freshConfig merges FAULTLINE_BREAK's switches over these (faultline verify)
+  const config = await freshConfig({ cache: { chunkSize: CHUNK }, unsafe });
   const sum = await writeMedia(config.media, 'movie.bin', SIZE);
   mkdirSync(config.chunksDir, { recursive: true });
   const tracker = power?.(config);
