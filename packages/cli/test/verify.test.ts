@@ -146,7 +146,17 @@ describe('faultline verify', () => {
     const md = readFileSync(join(root, 'reports', 'matrix.md'), 'utf8');
     expect(md).toContain('| retry | l1 | 🛡️ verified: 1 of 1 break caught | noRetry caught |');
     expect(md).toContain('✅ 1 🛡️1/1');
-    expect(readFileSync(join(root, 'reports', 'matrix.html'), 'utf8')).toContain('verified: ');
+    // The HTML grid renders from the report it embeds: the cell carries its verification there too.
+    const html = readFileSync(join(root, 'reports', 'matrix.html'), 'utf8');
+    const embedded = /<script type="application\/json" id="faultline-data">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}';
+    const data = JSON.parse(embedded) as { cells: Cell[] };
+    expect(data.cells.find((c) => c.issue === 'cache')?.verify?.breaks).toEqual([
+      expect.objectContaining({
+        name: 'noCache',
+        outcome: 'missed',
+        passed: [expect.stringContaining('serves from cache')],
+      }),
+    ]);
 
     // --issue re-verifies one issue (controls from the latest results) and keeps what verify.json held.
     const one = await faultline(['verify', '--matrix', m, '--results', results, '--issue', 'retry', '--seed', '6']);

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadMatrix, type VerifyResults } from '@faultline/matrix';
+import { declaredBreaks, loadMatrix, requiredLayers, type VerifyResults } from '@faultline/matrix';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 
@@ -117,6 +117,16 @@ describe('l1 honesty (faultline verify)', () => {
         expect.objectContaining({ name, layers: expect.arrayContaining(['l1']) }),
       );
     }
+  });
+
+  test('every required cell of a critical or high issue declares at least one break', () => {
+    const { matrix } = loadMatrix(join(ROOT, 'matrix.yaml'));
+    const bare = matrix.issues
+      .filter((i) => i.severity === 'critical' || i.severity === 'high')
+      .flatMap((i) => [...requiredLayers(matrix, i)].map((layer) => ({ issue: i, layer })))
+      .filter(({ issue, layer }) => declaredBreaks(issue, layer).length === 0)
+      .map(({ issue, layer }) => `${issue.id} × ${layer}`);
+    expect(bare).toEqual([]);
   });
 
   test('faultline verify: every sampled break turns its cell red; without it the cell is covered', {
