@@ -4,12 +4,12 @@
 // `Fault` interface that records its evidence) and undo what a test left (faults/registry.ts).
 import { Toxiproxy } from 'toxiproxy-node-client';
 import type { BackendName, ContainerNetworking, HostPort, StartedBackend } from './backend.ts';
-import type { FaultContext } from './faults/fault.ts';
+import type { Fault, FaultContext } from './faults/fault.ts';
 import type { PartitionHandle, PartitionOptions, ToxicHandle, ToxicSpec } from './faults/handles.ts';
 import { applyPartition } from './faults/partition.ts';
 import { FaultRegistry } from './faults/registry.ts';
 import { applyToxic } from './faults/toxic.ts';
-import { type NetProxy, ProxyTable } from './proxies.ts';
+import { type NetProxy, type ProxyRef, ProxyTable } from './proxies.ts';
 import { type NetworkScope, Scope } from './scope.ts';
 
 /**
@@ -85,18 +85,29 @@ export class NetworkEnvironment implements AsyncDisposable {
    * `resetToxics()` in afterEach; removal records `toxic` evidence with the bytes that flowed
    * while it was active. Nothing is recorded when the API call fails.
    */
-  async toxic(proxy: NetProxy | string, spec: ToxicSpec): Promise<ToxicHandle> {
+  toxic(proxy: NetProxy | string, spec: ToxicSpec): Promise<ToxicHandle> {
+    return this.#toxic(proxy, spec);
+  }
+
+  async #toxic(proxy: ProxyRef, spec: ToxicSpec): Promise<ToxicHandle & Fault> {
     this.#assertOpen();
     return applyToxic(this.#faultContext, this.#proxies.resolve(proxy), spec);
   }
 
   /** Cuts the proxies off their upstreams until `heal()`; records `partition` evidence on heal. */
-  async partition(
+  partition(
     proxies: NetProxy | string | ReadonlyArray<NetProxy | string>,
-    options: PartitionOptions = {},
+    options?: PartitionOptions,
   ): Promise<PartitionHandle> {
+    return this.#partition(proxies, options);
+  }
+
+  async #partition(
+    proxies: ProxyRef | ReadonlyArray<ProxyRef>,
+    options: PartitionOptions = {},
+  ): Promise<PartitionHandle & Fault> {
     this.#assertOpen();
-    const list = (Array.isArray(proxies) ? proxies : [proxies]).map((p: NetProxy | string) => this.#proxies.resolve(p));
+    const list = (Array.isArray(proxies) ? proxies : [proxies]).map((p: ProxyRef) => this.#proxies.resolve(p));
     return applyPartition(this.#faultContext, list, options.mode ?? 'refuse');
   }
 
@@ -112,7 +123,7 @@ export class NetworkEnvironment implements AsyncDisposable {
 
   /** A scope whose toxics and partitions are removed on `close()` / `await using`. */
   scope(): NetworkScope {
-    return new Scope(this);
+    return new Scope({ toxic: (proxy, spec) => this.#toxic(proxy, spec), partition: (p, o) => this.#partition(p, o) });
   }
 
   /**

@@ -15,14 +15,17 @@ export interface NetworkScope extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** What applies the faults: the environment (its methods of the same names). */
-type Applier = Pick<NetworkScope, 'toxic' | 'partition'>;
+/** What applies the faults: the environment's methods of the same names, with their handles as faults. */
+export interface FaultApplier {
+  toxic(proxy: ProxyRef, spec: ToxicSpec): Promise<ToxicHandle & Fault>;
+  partition(proxies: ProxyRef | ReadonlyArray<ProxyRef>, options?: PartitionOptions): Promise<PartitionHandle & Fault>;
+}
 
 export class Scope implements NetworkScope {
-  readonly #env: Applier;
+  readonly #env: FaultApplier;
   readonly #faults = new Set<Fault>();
 
-  constructor(env: Applier) {
+  constructor(env: FaultApplier) {
     this.#env = env;
   }
 
@@ -34,10 +37,9 @@ export class Scope implements NetworkScope {
     return this.#hold(await this.#env.partition(proxies, options));
   }
 
-  /** The environment's handles are its faults (faults/toxic.ts, faults/partition.ts). */
-  #hold<H extends ToxicHandle | PartitionHandle>(handle: H): H {
-    this.#faults.add(handle as H & Fault);
-    return handle;
+  #hold<H extends Fault>(fault: H): H {
+    this.#faults.add(fault);
+    return fault;
   }
 
   async close(): Promise<void> {

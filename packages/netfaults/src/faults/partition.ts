@@ -20,7 +20,7 @@ export async function applyPartition(
   ctx: FaultContext,
   proxies: readonly NetProxy[],
   mode: PartitionMode,
-): Promise<PartitionHandle> {
+): Promise<PartitionHandle & Fault> {
   const parts: PartitionPart[] = [];
   try {
     for (const p of proxies) parts.push(await MODES[mode](ctx, p));

@@ -21,7 +21,7 @@ interface AppliedToxic {
  * Adds `spec` to `proxy` and registers it. Nothing is registered (nor recorded) when the API
  * call fails.
  */
-export async function applyToxic(ctx: FaultContext, proxy: NetProxy, spec: ToxicSpec): Promise<ToxicHandle> {
+export async function applyToxic(ctx: FaultContext, proxy: NetProxy, spec: ToxicSpec): Promise<ToxicHandle & Fault> {
   const stream = spec.stream ?? 'downstream';
   const toxicity = spec.toxicity ?? 1;
   const attributes: Record<string, number> = { ...(spec.attributes ?? {}) };
