@@ -163,6 +163,35 @@ function install(root, journal, realHandleProto) {
       return fn.call(this, fd, ...rest);
     };
   }
+  // Callback forms (what fs.createWriteStream and older code use): journal once the callback says ok.
+  const wrapCallback = (name, after) => {
+    const fn = fs[name];
+    fs[name] = function (...args) {
+      const i = args.findLastIndex((a) => typeof a === 'function');
+      if (i >= 0) {
+        const cb = args[i];
+        const call = args.slice(0, i);
+        args[i] = (error, result) => {
+          if (!error) after(call, result);
+          cb(error, result);
+        };
+      }
+      return fn.apply(this, args);
+    };
+  };
+  wrapCallback('open', ([p, flags], fd) => onOpen(abs(p), flags, fd));
+  for (const name of ['writeFile', 'appendFile', 'truncate']) wrapCallback(name, ([p]) => onCreated(abs(p)));
+  wrapCallback('copyFile', ([, to]) => onCreated(abs(to)));
+  wrapCallback('rename', ([from, to]) => onName('rename', abs(from), abs(to)));
+  wrapCallback('link', ([from, to]) => onName('link', abs(from), abs(to)));
+  wrapCallback('unlink', ([p]) => onGone('unlink', abs(p)));
+  for (const name of ['rm', 'rmdir']) wrapCallback(name, ([p]) => onGone('rmdir', abs(p)));
+  wrapCallback('mkdir', ([p, options], result) => onMkdir(abs(p), options, result));
+  const closeCb = fs.close;
+  fs.close = function (fd, ...rest) {
+    fdPaths.delete(fd);
+    return closeCb.call(this, fd, ...rest);
+  };
   const closeSync = fs.closeSync;
   fs.closeSync = function (fd, ...rest) {
     fdPaths.delete(fd);

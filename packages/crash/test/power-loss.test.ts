@@ -25,7 +25,7 @@ import { fixture, tempDir } from './helpers.ts';
 installOrphanGuard(afterEach);
 
 const WORKERS = 2;
-type Role = 'atomic' | 'atomic-async' | 'no-fsync' | 'no-dirsync';
+type Role = 'atomic' | 'atomic-async' | 'atomic-stream' | 'no-fsync' | 'no-dirsync';
 
 async function waves(role: Role, withPowerLoss: boolean, count = 2): Promise<WavesReport> {
   const tmp = tempDir();
@@ -73,10 +73,10 @@ async function waves(role: Role, withPowerLoss: boolean, count = 2): Promise<Wav
 }
 
 describe('kill waves with power loss', () => {
-  test('a temp + fsync + rename + directory fsync writer keeps every acknowledged seq (sync and promise APIs)', async () => {
+  test('a temp + fsync + rename + directory fsync writer keeps every acknowledged seq (sync, promise and stream APIs)', async () => {
     const { log, restore } = captureEvidence(1000);
     try {
-      for (const role of ['atomic', 'atomic-async'] as const) {
+      for (const role of ['atomic', 'atomic-async', 'atomic-stream'] as const) {
         const report = await waves(role, true);
         expect(report.violations, report.violations.map((v) => v.detail).join('\n')).toEqual([]);
         expect(report.waves.every((w) => w.powerLoss !== undefined && w.powerLoss.ops > 0)).toBe(true);
