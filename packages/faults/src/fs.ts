@@ -3,6 +3,7 @@ import * as realFs from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recordFault, recordNoEffect } from '@faultline/evidence';
+import { type FailSequence, failSequence, parseSpec } from '@faultline/failpoints';
 import { errnoCode, errnoError } from './errno.ts';
 
 /** The `node:fs/promises` module's shape: what code under test receives instead of the real module. */
@@ -53,6 +54,13 @@ export interface FsFaultRule {
   times?: number;
   /** Only these paths: a file or directory (its subtree), a RegExp or a predicate on the absolute path. */
   path?: string | RegExp | ((path: string) => boolean);
+  /**
+   * A fail-rs chain (the grammar of @faultline/failpoints and `FAILPOINTS`) instead of `error`, `after`
+   * and `times`: each matching call takes the chain's next action, `off` passes it, `return(ERRNO)` fails
+   * it (bare `return`: EIO); `N*` counts and `P%` rolls as for a failpoint. `'2*off->1*return(ENOSPC)'`
+   * is `{ after: 2, times: 1, error: 'ENOSPC' }`.
+   */
+  spec?: string;
 }
 
 /** Runtime control of a faulty fs. */
@@ -96,7 +104,9 @@ const SYSCALL: Record<string, string> = {
 
 interface LiveRule {
   readonly ops: ReadonlySet<string>;
-  readonly errno: string;
+  /** The errno of the next failure (a `spec` rule sets it from the action it takes). */
+  errno: string;
+  readonly sequence: FailSequence | undefined;
   readonly shortWrite: number | undefined;
   readonly after: number;
   readonly times: number;
@@ -156,6 +166,13 @@ export function createFaultyFs(
     calls.set(op, (calls.get(op) ?? 0) + 1);
     for (const rule of live) {
       if (!rule.ops.has(op) || !rule.matches(path)) continue;
+      if (rule.sequence) {
+        const action = rule.sequence.pick();
+        if (action === undefined || action.task === 'off') continue;
+        rule.errno = action.arg || 'EIO';
+        fire(rule);
+        return rule;
+      }
       rule.seen++;
       if (rule.seen > rule.after && rule.fired < rule.times) {
         if (rule.shortWrite === undefined) fire(rule);
@@ -386,6 +403,7 @@ function compile(rules: FsFaultRule | readonly FsFaultRule[]): LiveRule[] {
     }
     return {
       ops,
+      sequence: rule.spec === undefined ? undefined : specSequence(where, rule),
       errno: errnoCode(rule.error ?? (rule.shortWrite === undefined ? 'EIO' : 'ENOSPC')),
       shortWrite: rule.shortWrite,
       after: rule.after ?? 0,
@@ -395,6 +413,25 @@ function compile(rules: FsFaultRule | readonly FsFaultRule[]): LiveRule[] {
       fired: 0,
     };
   });
+}
+
+/** A rule's `spec`, checked: alone (not with error/after/times/shortWrite), only `off` and `return(ERRNO)`. */
+function specSequence(where: string, rule: FsFaultRule): FailSequence {
+  const mixed = (['error', 'after', 'times', 'shortWrite'] as const).filter((k) => rule[k] !== undefined);
+  if (mixed.length) throw new RangeError(`${where}: spec replaces ${mixed.join(', ')}; give one or the other`);
+  const sequence = failSequence(
+    `fs:${[...(typeof rule.failOn === 'string' ? [rule.failOn] : rule.failOn)].join(',')}`,
+    rule.spec!,
+  );
+  for (const action of parseSpec(rule.spec!)) {
+    if (action.task !== 'off' && action.task !== 'return') {
+      throw new RangeError(
+        `${where}: spec "${rule.spec}": "${action.task}" has no meaning for an fs call; use off and return(ERRNO)`,
+      );
+    }
+    if (action.arg) errnoCode(action.arg);
+  }
+  return sequence;
 }
 
 function matcher(path: FsFaultRule['path']): (p: string | undefined) => boolean {

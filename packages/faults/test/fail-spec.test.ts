@@ -1,9 +1,22 @@
 // faulty() speaks the fail-rs grammar of @faultline/failpoints: the named modes are shorthands for
 // chains, a chain behaves per call exactly as its named twin, and a bad chain fails when configured.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { captureEvidence, type EvidenceLog } from '@faultline/evidence';
 import { FailpointConfigError, FailpointPanic, setSeed } from '@faultline/failpoints';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { FailAfterN, FailSpec, type FaultMode, faulty, Healthy, isInjectedFault, ReturnError } from '../src/index.ts';
+import {
+  createFaultyFs,
+  FailAfterN,
+  FailSpec,
+  type FaultMode,
+  type FsFaultRule,
+  faulty,
+  Healthy,
+  isInjectedFault,
+  ReturnError,
+} from '../src/index.ts';
 
 let log: EvidenceLog;
 beforeEach(() => {
@@ -83,5 +96,41 @@ describe('faulty() with a fail-rs chain', () => {
     expect(() => faulty(counter(), '2*of->return(EIO)')).toThrow(FailpointConfigError);
     expect(() => FailSpec('return(EIOO)')).toThrow(/unknown errno code "EIOO"/);
     expect(() => FailSpec('pause')).toThrow(/"pause" has no meaning for one call of a faulty\(\) target/);
+  });
+});
+
+describe('createFaultyFs rules with a fail-rs chain', () => {
+  /** Five writeFile calls under one rule: 'ok' or the error code of each. */
+  async function writes(rule: FsFaultRule): Promise<string[]> {
+    const dir = await mkdtemp(join(tmpdir(), 'faultline-spec-'));
+    const { fs } = createFaultyFs(rule);
+    const out: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      out.push(
+        await fs.writeFile(join(dir, `f${i}`), 'x').then(
+          () => 'ok',
+          (e: NodeJS.ErrnoException) => String(e.code),
+        ),
+      );
+    }
+    await rm(dir, { recursive: true, force: true });
+    return out;
+  }
+
+  test('a chain and its after/times/error twin fail the same calls', async () => {
+    const chain = await writes({ failOn: 'writeFile', spec: '2*off->1*return(ENOSPC)' });
+    expect(chain).toEqual(['ok', 'ok', 'ENOSPC', 'ok', 'ok']);
+    expect(chain).toEqual(await writes({ failOn: 'writeFile', after: 2, times: 1, error: 'ENOSPC' }));
+    expect(await writes({ failOn: 'writeFile', spec: 'return' })).toEqual(Array(5).fill('EIO'));
+  });
+
+  test('a chain is checked when the fs is made', () => {
+    expect(() => createFaultyFs({ failOn: 'writeFile', spec: 'return(ENOSPC)', times: 1 })).toThrow(
+      /spec replaces times; give one or the other/,
+    );
+    expect(() => createFaultyFs({ failOn: 'writeFile', spec: 'sleep(10)' })).toThrow(
+      /"sleep" has no meaning for an fs call/,
+    );
+    expect(() => createFaultyFs({ failOn: 'writeFile', spec: 'return(ENOPE)' })).toThrow(/unknown errno code "ENOPE"/);
   });
 });
