@@ -1,47 +1,39 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { isProcessAlive, listProcesses, type ProcStat } from '@faultline/crash';
 
-/** pid → parent pid for every process, from /proc (Linux); empty elsewhere. */
-function parentMap(): Map<number, number> {
-  const parents = new Map<number, number>();
-  let entries: string[] = [];
+/** The process table (crash's reader of /proc, with start times); empty where there is no /proc. */
+function table(): ProcStat[] {
   try {
-    entries = readdirSync('/proc');
+    return listProcesses();
   } catch {
-    return parents;
+    return [];
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name may hold spaces and parentheses: fields start after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parents.set(Number(entry), Number(fields[1]));
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return parents;
 }
+
+const sigkill = (target: number) => {
+  try {
+    process.kill(target, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+};
 
 /**
  * SIGKILLs a process, its process group, and every descendant, including those a test moved
  * into groups of their own (detached daemons): a layer timeout must not leave orphans behind.
- * Descendants are collected before anything is killed, while the parent links still exist.
+ * Descendants are collected before anything is killed, while the parent links still exist. A pid
+ * reused since is not ours: a "child" that started before its parent, or a group whose leader is no
+ * longer the process we started, is left alone (crash's start-time guard).
  */
 export function killTree(pid: number): number[] {
-  const parents = parentMap();
+  const processes = table();
+  const root = processes.find((p) => p.pid === pid);
   const tree = [pid];
   for (let i = 0; i < tree.length; i++) {
-    for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
-  }
-  const signal = (target: number) => {
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch {
-      // Already gone.
+    for (const p of processes) {
+      if (p.ppid === tree[i] && (root === undefined || p.startTime >= root.startTime)) tree.push(p.pid);
     }
-  };
-  signal(-pid);
-  for (const p of tree) signal(p);
+  }
+  if (root === undefined || isProcessAlive(pid, root.startTime)) sigkill(-pid);
+  for (const p of tree) sigkill(p);
   return tree;
 }
