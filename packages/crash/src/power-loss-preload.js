@@ -49,6 +49,18 @@ function install(root, journal, realHandleProto) {
     real.writeSync(out, `${JSON.stringify({ ...op, pid: process.pid })}\n`);
   };
   const fdPaths = new Map();
+  // Journaling must never break the child's own call: a failure is said once on stderr (the parent
+  // then rewinds with less knowledge, which loses more, never less).
+  let warned = false;
+  const safely = (fn) => {
+    try {
+      fn();
+    } catch (error) {
+      if (warned) return;
+      warned = true;
+      process.stderr.write(`@faultline/crash power-loss preload: journaling failed in pid ${process.pid}: ${error}\n`);
+    }
+  };
 
   // ---- what each operation journals
   const onOpen = (path, flags, fd) => {
@@ -104,7 +116,7 @@ function install(root, journal, realHandleProto) {
     const fn = obj[name];
     obj[name] = async function (...args) {
       const result = await fn.apply(this, args);
-      after(args, result);
+      safely(() => after(args, result));
       return result;
     };
   };
@@ -122,7 +134,7 @@ function install(root, journal, realHandleProto) {
   for (const name of ['sync', 'datasync']) {
     const fn = realHandleProto[name];
     realHandleProto[name] = function (...args) {
-      if (this.fd >= 0) onSync(this.fd);
+      if (this.fd >= 0) safely(() => onSync(this.fd));
       return fn.apply(this, args);
     };
   }
@@ -137,7 +149,7 @@ function install(root, journal, realHandleProto) {
     const fn = fs[name];
     fs[name] = function (...args) {
       const result = fn.apply(this, args);
-      after(args, result);
+      safely(() => after(args, result));
       return result;
     };
   };
@@ -152,14 +164,14 @@ function install(root, journal, realHandleProto) {
   for (const name of ['fsyncSync', 'fdatasyncSync']) {
     const fn = fs[name];
     fs[name] = function (fd, ...rest) {
-      onSync(fd);
+      safely(() => onSync(fd));
       return fn.call(this, fd, ...rest);
     };
   }
   for (const name of ['fsync', 'fdatasync']) {
     const fn = fs[name];
     fs[name] = function (fd, ...rest) {
-      onSync(fd);
+      safely(() => onSync(fd));
       return fn.call(this, fd, ...rest);
     };
   }
@@ -172,7 +184,7 @@ function install(root, journal, realHandleProto) {
         const cb = args[i];
         const call = args.slice(0, i);
         args[i] = (error, result) => {
-          if (!error) after(call, result);
+          if (!error) safely(() => after(call, result));
           cb(error, result);
         };
       }
