@@ -12,7 +12,7 @@ const examples = join(import.meta.dirname, '..', '..', '..', 'examples');
 
 describe('go test -json', () => {
   test('every test and subtest with its state, the failure line, the declaration line of a passing test', () => {
-    const tests = ingestResults('go-test-json', sample('go-test-broken.json'), join(examples, 'go-store'));
+    const tests = ingestResults('go-test-json', sample('go-test-broken.jsonl'), join(examples, 'go-store'));
     const by = new Map(tests.map((t) => [t.name, t]));
     expect([...by.keys()].sort()).toEqual([
       'TestSave',
@@ -35,7 +35,7 @@ describe('go test -json', () => {
   });
 
   test('a test still running when the command was killed is failed, never dropped', () => {
-    const torn = sample('go-test-pass.json')
+    const torn = sample('go-test-pass.jsonl')
       .split('\n')
       .filter((l) => !l.includes('"Action":"pass"'))
       .join('\n');
@@ -48,14 +48,14 @@ describe('go test -json', () => {
 
 describe('libtest JSON', () => {
   test('tests of every binary; a panic gives the failure and its file:line; passing tests are located', () => {
-    const pass = ingestResults('libtest-json', sample('libtest-pass.json'), join(examples, 'rust-kv'));
+    const pass = ingestResults('libtest-json', sample('libtest-pass.jsonl'), join(examples, 'rust-kv'));
     expect(pass.map((t) => `${t.name} ${t.state} ${t.file}:${t.line}`).sort()).toEqual([
       'failpoints::tests::parses_the_fail_rs_grammar passed src/failpoints.rs:179',
       'failpoints::tests::rejects_bad_actions passed src/failpoints.rs:195',
       'kill_during_write passed tests/crash.rs:61',
       'writer_child passed tests/crash.rs:19',
     ]);
-    const broken = ingestResults('libtest-json', sample('libtest-broken.json'), join(examples, 'rust-kv'));
+    const broken = ingestResults('libtest-json', sample('libtest-broken.jsonl'), join(examples, 'rust-kv'));
     const kill = broken.find((t) => t.name === 'kill_during_write');
     expect(kill).toMatchObject({ state: 'failed', file: 'tests/crash.rs', line: 86 });
     expect(kill?.errors[0]?.message).toBe('wave 1: writer 0: /tmp/rust-kv-1/w0/counter is torn: ""');
