@@ -128,13 +128,28 @@ export interface CliRun {
   }>;
 }
 
+/**
+ * This process's environment without vitest's and the outer run's own variables (the CLI runs its own
+ * vitest and its own run), but with FAULTLINE_BREAK (how `faultline verify` reaches the CLI under test)
+ * and FAULTLINE_ATTEMPT_ID (so the outer run reaps whatever the CLI under test might leave).
+ */
+function cliEnv(): Record<string, string> {
+  const keep = new Set(['FAULTLINE_BREAK', 'FAULTLINE_ATTEMPT_ID']);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key.startsWith('VITEST') || (key.startsWith('FAULTLINE_') && !keep.has(key))) continue;
+    env[key] = value;
+  }
+  return env;
+}
+
 /** Starts the built CLI in `fx.root` (its own process group, so a stuck one can be killed whole). */
 export function startCli(fx: Fixture, args: string[], env: Record<string, string> = {}): CliRun {
   const child = spawn(process.execPath, [cliBin, ...args], {
     cwd: fx.root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CI: '1', SELF_MARK: fx.mark, SELF_PIDS: fx.pids, ...env },
+    env: { ...cliEnv(), CI: '1', SELF_MARK: fx.mark, SELF_PIDS: fx.pids, ...env },
   });
   let stdout = '';
   let stderr = '';
