@@ -281,7 +281,6 @@ export function computeCoverage(
           !ranAny &&
           p.outcome !== 'not-run' &&
           p.outcome !== 'interrupted' &&
-          p.outcome !== 'interrupted' &&
           !emptyProjects.some((e) => e.layer === layer && e.project === p.name)
         ) {
           emptyProjects.push({ layer, project: p.name });
