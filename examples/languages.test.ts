@@ -121,6 +121,12 @@ describe.each(examples)('examples/$name through faultline run --gate', ({ name, 
     expect(await cells(dir)).toEqual(covered);
   });
 
+  test('faultline verify: the declared break (FAULTLINE_BREAK) turns the cell red in the command too', async () => {
+    const ran = await run(['verify'], dir);
+    expect(ran.code, ran.output).toBe(0);
+    expect(ran.output).toContain('verify: 1 of 1 break caught');
+  });
+
   test('the broken variant turns its cells red and fails the gate', async () => {
     const ran = await run(['run', '--gate'], dir, broken);
     expect(ran.code, ran.output).toBe(1);

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Writer is where Save writes bytes; tests wrap it to inject faults (short writes, ENOSPC).
@@ -14,10 +15,11 @@ type Writer func(f *os.File, data []byte) (int, error)
 // PlainWrite writes with the file's own Write.
 func PlainWrite(f *os.File, data []byte) (int, error) { return f.Write(data) }
 
-// Save replaces path's content with data through write. With GOSTORE_BROKEN=1 it writes in
-// place (the bug this example's matrix must catch): a failed write leaves a torn file.
+// Save replaces path's content with data through write. With GOSTORE_BROKEN=1 (or the break
+// save-in-place in FAULTLINE_BREAK, set by faultline verify) it writes in place, the bug this
+// example's matrix must catch: a failed write leaves a torn file.
 func Save(path string, data []byte, write Writer) error {
-	if os.Getenv("GOSTORE_BROKEN") == "1" {
+	if os.Getenv("GOSTORE_BROKEN") == "1" || broken("save-in-place") {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|os.O_CREATE, 0o644)
 		if err != nil {
 			return err
@@ -42,6 +44,16 @@ func Save(path string, data []byte, write Writer) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// broken reports whether faultline verify switched this protection off (FAULTLINE_BREAK holds names).
+func broken(name string) bool {
+	for _, b := range strings.Split(os.Getenv("FAULTLINE_BREAK"), ",") {
+		if strings.TrimSpace(b) == name {
+			return true
+		}
+	}
+	return false
 }
 
 func writeAll(f *os.File, data []byte, write Writer) error {

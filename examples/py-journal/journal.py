@@ -1,8 +1,9 @@
 """An append-only journal of JSON records, one per line, that survives a crash mid-append.
 
 `append` writes a record and fsyncs it; `recover` reads every complete record back and drops a
-torn last line (a process killed mid-write leaves one). PYJOURNAL_BROKEN=1 makes recover trust
-every line: the bug this example's matrix must catch.
+torn last line (a process killed mid-write leaves one). PYJOURNAL_BROKEN=1 (or the break
+trust-torn-tail in FAULTLINE_BREAK, set by faultline verify) makes recover trust every line: the
+bug this example's matrix must catch.
 """
 import json
 import os
@@ -34,6 +35,7 @@ def recover(path):
     except FileNotFoundError:
         return []
     lines = data.split(b"\n")
-    if os.environ.get("PYJOURNAL_BROKEN") != "1":
+    breaks = [b.strip() for b in os.environ.get("FAULTLINE_BREAK", "").split(",")]
+    if os.environ.get("PYJOURNAL_BROKEN") != "1" and "trust-torn-tail" not in breaks:
         lines = lines[:-1]  # the part after the last newline is torn (or empty)
     return [json.loads(line) for line in lines if line]

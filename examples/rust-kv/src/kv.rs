@@ -1,8 +1,8 @@
 //! A journaled key-value store: each value lives in its own file, replaced atomically (write a
 //! temporary file, fsync, rename, fsync the directory); a journal line is appended only after the
 //! value is durable, so after any crash the stored value is at least the last journaled one.
-//! `KV_BROKEN=1` writes values in place instead (truncate, then write): the bug the crash test
-//! must catch.
+//! `KV_BROKEN=1` (or the break `kv-in-place` in `FAULTLINE_BREAK`, set by `faultline verify`)
+//! writes values in place instead (truncate, then write): the bug the crash test must catch.
 use crate::failpoints::{eval, Hit};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -18,7 +18,9 @@ impl Store {
     pub fn open(dir: &Path) -> io::Result<Store> {
         fs::create_dir_all(dir)?;
         let journal = OpenOptions::new().create(true).append(true).open(dir.join("journal"))?;
-        Ok(Store { dir: dir.to_path_buf(), journal, broken: std::env::var("KV_BROKEN").as_deref() == Ok("1") })
+        let broken = std::env::var("KV_BROKEN").as_deref() == Ok("1")
+            || std::env::var("FAULTLINE_BREAK").is_ok_and(|v| v.split(',').any(|b| b.trim() == "kv-in-place"));
+        Ok(Store { dir: dir.to_path_buf(), journal, broken })
     }
 
     /// The stored value of `key`: `Ok(None)` when absent, an error when the file is torn.

@@ -31,7 +31,7 @@ fn spawn_writer(dir: &Path) -> Child {
         .args(["writer_child", "--exact", "--nocapture", "--test-threads=1"])
         .env("KV_WRITER_DIR", dir)
         // A sleep inside every write widens the window a kill can land in.
-        .env("FAILPOINTS", "kv::mid_write=sleep(2)")
+        .env("FAILPOINTS", "kv::mid_write=sleep(20)")
         .env_remove("FAULTLINE_EVIDENCE_FILE")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

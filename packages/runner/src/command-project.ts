@@ -62,6 +62,24 @@ function readText(file: string): string | undefined {
   }
 }
 
+/** What every process of a layer attempt sees, as a vitest worker's tests do. */
+function faultlineEnv(
+  plan: LayerPlan,
+  options: ExecuteOptions,
+  layerRunDir: string,
+  attemptId: string,
+): Record<string, string> {
+  return {
+    ...options.env, // e.g. FAULTLINE_BREAK under `faultline verify`
+    FAULTLINE_SEED: String(options.seed),
+    FAULTLINE_LAYER: plan.layer,
+    FAULTLINE_MATRIX: options.matrixFile,
+    FAULTLINE_ROOT: options.root,
+    FAULTLINE_RUN_DIR: layerRunDir,
+    [ATTEMPT_ENV]: attemptId,
+  };
+}
+
 /** The shard the command runs under, or why it does not run in this shard. */
 function shardPlan(spec: CommandProjectSpec, options: ExecuteOptions): { env: Record<string, string>; skip?: string } {
   const shard = options.shard;
@@ -239,6 +257,32 @@ async function runCommand(
   return { timedOut, ...(interrupted ? { interrupted } : {}), exit, stderrTail };
 }
 
+/** How the command ended, as a project outcome: interrupted, timed out, crashed (no results), or completed. */
+function judge(
+  ran: Awaited<ReturnType<typeof runCommand>>,
+  spec: CommandProjectSpec,
+  plan: LayerPlan,
+  tests: number,
+  unreadable: string | undefined,
+  toFile: boolean,
+): { outcome: ProjectRun['outcome']; reason?: string; error?: Pick<FileError, 'kind' | 'message'> } {
+  if (ran.interrupted) {
+    const reason = `stopped by ${ran.interrupted}`;
+    const message = `${reason} while ${spec.command} was running`;
+    return { outcome: 'interrupted', reason, error: { kind: 'interrupted', message } };
+  }
+  if (ran.timedOut) {
+    const reason = `killed at the layer timeout (${Math.round(plan.timeoutMs / 1000)}s)`;
+    return { outcome: 'timeout', reason, error: { kind: 'timeout', message: `${reason}: ${spec.command}` } };
+  }
+  if (unreadable === undefined && tests > 0) return { outcome: 'completed' };
+  // A command that reported no test did not run its suite (a build error, a wrong path): never a pass.
+  const missing = toFile ? `wrote no results at ${spec.results.path}` : `printed no ${spec.results.format} on stdout`;
+  const reason = `${spec.command} (${ran.exit}) ${unreadable ?? missing}`;
+  const message = ran.stderrTail ? `${reason}\n${ran.stderrTail}` : reason;
+  return { outcome: 'crashed', reason, error: { kind: 'crash', message } };
+}
+
 /**
  * Runs one command project of a layer: the same outcome as a vitest project's (tests with evidence,
  * file errors, unattributed evidence, the project's run). The command sees FAULTLINE_SEED,
@@ -277,12 +321,7 @@ export async function runCommandProject(
   const stdoutFile = !resultsFile && reader.stdout ? join(layerRunDir, `${safe}.stdout`) : undefined;
   const env = {
     ...spec.env,
-    FAULTLINE_SEED: String(options.seed),
-    FAULTLINE_LAYER: plan.layer,
-    FAULTLINE_MATRIX: options.matrixFile,
-    FAULTLINE_ROOT: options.root,
-    FAULTLINE_RUN_DIR: layerRunDir,
-    [ATTEMPT_ENV]: attemptId,
+    ...faultlineEnv(plan, options, layerRunDir, attemptId),
     [EVIDENCE_FILE_ENV]: evidenceFile,
     ...shard.env,
   };
@@ -302,36 +341,9 @@ export async function runCommandProject(
   const linked = link(ingested, lines, project, matrixIssueIds(options.matrixFile), options.issue);
   errors.push(...linked.errors);
 
-  let outcome: ProjectRun['outcome'] = 'completed';
-  let reason: string | undefined;
-  if (ran.interrupted) {
-    outcome = 'interrupted';
-    reason = `stopped by ${ran.interrupted}`;
-    errors.push({
-      project: project.name,
-      file: project.relDir,
-      kind: 'interrupted',
-      message: `${reason} while ${spec.command} was running`,
-    });
-  } else if (ran.timedOut) {
-    outcome = 'timeout';
-    reason = `killed at the layer timeout (${Math.round(plan.timeoutMs / 1000)}s)`;
-    errors.push({
-      project: project.name,
-      file: project.relDir,
-      kind: 'timeout',
-      message: `${reason}: ${spec.command}`,
-    });
-  } else if (unreadable || ingested.length === 0) {
-    // A command that reported no test did not run its suite (a build error, a wrong path): never a pass.
-    outcome = 'crashed';
-    const missing = resultsFile
-      ? `wrote no results at ${spec.results.path}`
-      : `printed no ${spec.results.format} on stdout`;
-    reason = `${spec.command} (${ran.exit}) ${unreadable ?? missing}`;
-    const message = ran.stderrTail ? `${reason}\n${ran.stderrTail}` : reason;
-    errors.push({ project: project.name, file: project.relDir, kind: 'crash', message });
-  }
+  const verdict = judge(ran, spec, plan, ingested.length, unreadable, resultsFile !== undefined);
+  if (verdict.error) errors.push({ project: project.name, file: project.relDir, ...verdict.error });
+  const { outcome, reason } = verdict;
   reportProgress(plan.layer, project.name, options, linked.tests, errors);
   return {
     run: {
