@@ -149,8 +149,8 @@ describe('faultline verify', () => {
     // The HTML grid renders from the report it embeds: the cell carries its verification there too.
     const html = readFileSync(join(root, 'reports', 'matrix.html'), 'utf8');
     const embedded = /<script type="application\/json" id="faultline-data">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}';
-    const data = JSON.parse(embedded) as { cells: Cell[] };
-    expect(data.cells.find((c) => c.issue === 'cache')?.verify?.breaks).toEqual([
+    const data = JSON.parse(embedded) as { report: { cells: Cell[] } };
+    expect(data.report.cells.find((c) => c.issue === 'cache')?.verify?.breaks).toEqual([
       expect.objectContaining({
         name: 'noCache',
         outcome: 'missed',
