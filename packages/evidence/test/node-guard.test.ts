@@ -4,8 +4,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
 import { missingFlags, NODE_REQUIREMENT, nodeSupported } from '@faultline/evidence/node-guard';
+import { describe, expect, test } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const BINS = {
