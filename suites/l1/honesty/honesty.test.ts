@@ -5,7 +5,7 @@
 // cell `failed`, after a control without any break left it `covered`.
 //
 // A sample keeps `npm test` in its time: the six original l1 pairs (one full l1 control run plus one
-// filtered run per break, about 1.5 min on the 2-core machine). `faultline verify` with no filter
+// filtered run per break, two at a time: under 2 min on the 2-core machine). `faultline verify` with no filter
 // runs every declared break of the matrix (see the README's "Honest cells").
 
 import { readdirSync, readFileSync } from 'node:fs';

@@ -10,6 +10,7 @@ const order: GateReasonCode[] = [
   'file-error',
   'partial',
   'missing',
+  'unverified',
   'vacuous',
   'vacuous-test',
   'not-run',
