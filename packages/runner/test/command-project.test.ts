@@ -83,6 +83,24 @@ XML
     expect(out).toContain('torn-write × l2 is vacuous');
   });
 
+  test('claims from an evidence line; --issue keeps only the tests claiming it (the command runs whole)', async () => {
+    const matrix = project(`mkdir -p out
+echo '{"test":"kill_during_write","issues":["torn-write"],"kind":"kill","name":"w","detail":"d"}' >> "$FAULTLINE_EVIDENCE_FILE"
+cat > out/junit.xml <<'XML'
+${junit('<testcase name="kill_during_write" classname="crash"/><testcase name="unrelated" classname="crash"/>')}
+XML
+`);
+    const all = await faultline(['run', '--matrix', matrix]);
+    expect(l2(all.dir).tests.map((t) => `${t.name} [${t.tags}]`)).toEqual([
+      'kill_during_write [torn-write]',
+      'unrelated []',
+    ]);
+    const one = await faultline(['run', '--matrix', matrix, '--issue', 'torn-write']);
+    const r = l2(one.dir);
+    expect(r.tests.map((t) => t.name)).toEqual(['kill_during_write']);
+    expect(r.run.issueFilter).toBe('torn-write');
+  });
+
   test('a hang is killed with its whole tree at the layer timeout and reported', async () => {
     const matrix = project('sleep 300 & echo $! > child.pid; wait\n', { timeout: '1s' });
     const started = Date.now();
