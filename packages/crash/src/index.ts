@@ -1,5 +1,7 @@
 // @faultline/crash: the layer-2 fork-kill harness. This file is the whole public surface.
 
+export type { CrashErrorKind } from './errors.ts';
+export { CrashError } from './errors.ts';
 export type { JournalContents } from './journal.ts';
 export { Journal, journalLength, lastValue, maxValue, openJournal, readJournal } from './journal.ts';
 export type {
@@ -24,7 +26,7 @@ export { createRng, DEFAULT_SEED, deriveSeed, SEED_ENV, seedFromEnv } from './pr
 export type { ProcStat } from './process-table.ts';
 export { isProcessAlive, listProcesses, readProcStat } from './process-table.ts';
 export type { LineWaitOptions, WaitOptions } from './ready.ts';
-export { WaitTimeoutError, waitFor, waitForLine, waitForPort, waitForSocket } from './ready.ts';
+export { waitFor, waitForLine, waitForPort, waitForSocket } from './ready.ts';
 export type {
   LimitedProcess,
   LimitedSpawnOptions,
@@ -41,8 +43,8 @@ export {
   rlimitSupport,
   spawnLimited,
 } from './rlimit.ts';
-export type { RlimitErrorKind, RlimitResource, Rlimits, RlimitValue } from './rlimit-spec.ts';
-export { RLIMITS_ENV, RlimitError } from './rlimit-spec.ts';
+export type { RlimitResource, Rlimits, RlimitValue } from './rlimit-spec.ts';
+export { RLIMITS_ENV } from './rlimit-spec.ts';
 export type { LimitUsage } from './rlimit-usage.ts';
 export type { RssReport } from './rss.ts';
 export { pageSize, readRss, sampleRss } from './rss.ts';

@@ -2,6 +2,7 @@
 // so after a SIGKILL the journal is a lower bound on progress that the system under test must honour.
 // Readers tolerate a torn last line (the kill can land mid-append); only complete lines count.
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { CrashError } from './errors.ts';
 
 export class Journal {
   readonly path: string;
@@ -17,8 +18,9 @@ export class Journal {
   append(value: string | number): void {
     const text = String(value);
     if (text.includes('\n'))
-      throw new Error(`journal ${this.path}: a value may not contain a newline: ${JSON.stringify(text)}`);
-    if (this.#fd === undefined) throw new Error(`journal ${this.path} is closed; open a new Journal to append`);
+      throw new CrashError('usage', `journal ${this.path}: a value may not contain a newline: ${JSON.stringify(text)}`);
+    if (this.#fd === undefined)
+      throw new CrashError('usage', `journal ${this.path} is closed; open a new Journal to append`);
     writeSync(this.#fd, `${text}\n`);
     fsyncSync(this.#fd);
     this.#count++;
@@ -71,7 +73,7 @@ function numbers(path: string): number[] {
   return readJournal(path).entries.map((line, i) => {
     const n = Number(line);
     if (line.trim() === '' || !Number.isFinite(n)) {
-      throw new Error(`journal ${path}:${i + 1}: expected a number, got ${JSON.stringify(line)}`);
+      throw new CrashError('usage', `journal ${path}:${i + 1}: expected a number, got ${JSON.stringify(line)}`);
     }
     return n;
   });

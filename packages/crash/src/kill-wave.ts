@@ -5,6 +5,7 @@
 // reads as progress, so the wave takes a baseline when it starts and counts from there).
 import { recordFault } from '@faultline/evidence';
 import type { PowerLossReport } from '@faultline/faults';
+import { CrashError } from './errors.ts';
 import type { PowerLoss } from './power-loss.ts';
 import { createRng, deriveSeed, seedFromEnv } from './prng.ts';
 import type { ExitInfo, ManagedProcess } from './spawn.ts';
@@ -88,7 +89,8 @@ function assertAllRunning(workers: readonly ManagedProcess[], label: string, sig
     // `alive`, not `running`: an exited worker Node has not reaped yet would take the signal as a zombie.
     if (!w.alive) {
       const how = w.running ? 'already exited (a zombie not yet reaped)' : w.describeExit();
-      throw new Error(
+      throw new CrashError(
+        'vacuous',
         `${label}: ${w.describe()} ${how} before the ${signal}; workers must loop until killed, ` +
           `otherwise the wave proves nothing (last output: ${w.tail()})`,
       );
@@ -108,7 +110,8 @@ async function reap(workers: readonly ManagedProcess[], timeoutMs: number, label
     const stuck = workers.filter((w) => w.running);
     for (const w of stuck) w.kill('SIGKILL', 'group');
     await Promise.all(stuck.map((w) => w.exited));
-    throw new Error(
+    throw new CrashError(
+      'violation',
       `${label}: ${stuck.map((w) => w.describe()).join(', ')} did not exit within ${timeoutMs} ms of the signal; ` +
         'killed with SIGKILL (does the worker trap or ignore the signal?)',
     );
@@ -124,16 +127,18 @@ function noProgressError(
   progressLabel: string,
   threshold: number,
   timeoutMs: number,
-): Error {
+): CrashError {
   const tail = `a kill now would prove nothing (last output of ${workers[0]!.describe()}: ${workers[0]!.tail()})`;
   if (baseline.every((b) => b === 0)) {
     const seen = workers.map((w, i) => `${w.name}=${now[i]}`).join(', ');
-    return new Error(
+    return new CrashError(
+      'vacuous',
       `${label}: no worker reached ${progressLabel} ${threshold} within ${timeoutMs} ms (${seen}); ${tail}`,
     );
   }
   const seen = workers.map((w, i) => `${w.name}=${now[i]} (from ${baseline[i]})`).join(', ');
-  return new Error(
+  return new CrashError(
+    'vacuous',
     `${label}: no worker moved its ${progressLabel} past where it was when the wave started (${seen}) ` +
       `by ${threshold} within ${timeoutMs} ms; progress left by an earlier wave does not count, ${tail}`,
   );
@@ -159,7 +164,7 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
     pollMs = 25,
   } = options;
   const label = `kill wave ${wave}`;
-  if (workers.length === 0) throw new Error(`${label}: no workers given`);
+  if (workers.length === 0) throw new CrashError('vacuous', `${label}: no workers given`);
   const started = performance.now();
   const read = () => workers.map((w, i) => progress(i, w, wave));
   const baseline = read();
@@ -186,7 +191,10 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
     assertAllRunning(workers, label, signal);
     const before = read();
     if (!moved(before, 1)) {
-      throw new Error(`${label}: no worker has progressed since the wave started, right before the ${signal}`);
+      throw new CrashError(
+        'vacuous',
+        `${label}: no worker has progressed since the wave started, right before the ${signal}`,
+      );
     }
     for (const w of workers) w.kill(signal, target);
     await reap(workers, exitTimeoutMs, label);
@@ -194,7 +202,8 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
     const killed = workers.map((w, i): KilledWorker => {
       const exit = w.exit!;
       if (signal === 'SIGKILL' && exit.signal !== 'SIGKILL') {
-        throw new Error(
+        throw new CrashError(
+          'vacuous',
           `${label}: ${w.describe()} ${w.describeExit()} instead of dying by SIGKILL; it ended on its own as the wave fired`,
         );
       }
@@ -262,7 +271,7 @@ export interface WavesReport {
 export async function runWaves(options: RunWavesOptions): Promise<WavesReport> {
   const { waves, spawn, verify, stopOnViolation = true, ...wave } = options;
   if (!Number.isInteger(waves) || waves < 1)
-    throw new Error(`runWaves: waves must be a positive integer, got ${waves}`);
+    throw new CrashError('usage', `runWaves: waves must be a positive integer, got ${waves}`);
   const report: WavesReport = { waves: [], violations: [] };
   for (let n = 1; n <= waves; n++) {
     const workers = await spawn(n);
@@ -279,7 +288,8 @@ export async function runWaves(options: RunWavesOptions): Promise<WavesReport> {
 export function assertNoViolations(report: WavesReport): void {
   if (report.violations.length === 0) return;
   const lines = report.violations.map((v) => `  wave ${v.wave} ${v.kind}: ${v.detail}`);
-  throw new Error(
+  throw new CrashError(
+    'violation',
     `${report.violations.length} durability violation(s) after ${report.waves.length} wave(s):\n${lines.join('\n')}`,
   );
 }

@@ -1,4 +1,5 @@
 // Latency recording for "reads stay fast while a long mutation is in flight" soak tests.
+import { CrashError } from './errors.ts';
 
 export interface LatencySummary {
   count: number;
@@ -16,7 +17,7 @@ export class LatencyRecorder {
   /** Adds one measurement in milliseconds. */
   record(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0)
-      throw new Error(`LatencyRecorder.record: expected a duration >= 0 ms, got ${ms}`);
+      throw new CrashError('usage', `LatencyRecorder.record: expected a duration >= 0 ms, got ${ms}`);
     this.#samples.push(ms);
     this.#sorted = undefined;
   }
@@ -37,8 +38,10 @@ export class LatencyRecorder {
 
   /** Nearest-rank percentile, `p` in (0, 100]. */
   percentile(p: number): number {
-    if (!(p > 0 && p <= 100)) throw new Error(`LatencyRecorder.percentile: p must be in (0, 100], got ${p}`);
-    if (this.#samples.length === 0) throw new Error('LatencyRecorder.percentile: no samples recorded yet');
+    if (!(p > 0 && p <= 100))
+      throw new CrashError('usage', `LatencyRecorder.percentile: p must be in (0, 100], got ${p}`);
+    if (this.#samples.length === 0)
+      throw new CrashError('usage', 'LatencyRecorder.percentile: no samples recorded yet');
     this.#sorted ??= [...this.#samples].sort((a, b) => a - b);
     const rank = Math.ceil((p / 100) * this.#sorted.length);
     return this.#sorted[Math.max(0, rank - 1)]!;

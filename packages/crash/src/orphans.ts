@@ -1,6 +1,8 @@
 // Orphan detection: after a test, nothing it started may still run. A tracked process's tree is
 // found two ways, because each misses something: the ppid walk misses children re-parented after
 // their parent died, and the process group misses children that moved to their own group.
+
+import { CrashError } from './errors.ts';
 import { groupReused, isProcessAlive, listProcesses, type ProcStat, readCmdline } from './process-table.ts';
 import { type TrackedProcess, trackedProcesses, untrackProcess } from './registry.ts';
 
@@ -105,7 +107,8 @@ export async function assertNoOrphans(options: OrphanCheckOptions = {}): Promise
     survivors.length > 0
       ? `; ${survivors.length} survived SIGKILL: ${survivors.map((o) => o.pid).join(', ')}`
       : '; killed them with SIGKILL';
-  throw new Error(
+  throw new CrashError(
+    'violation',
     `orphan check: ${orphans.length} process(es) started by this test are still running${tail}:\n${list.join('\n')}\n` +
       'Stop every process a test starts (waitForExit, killWave, or proc.kill) before the test ends.',
   );

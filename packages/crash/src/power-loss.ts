@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PowerLossModel, type PowerLossOp, type PowerLossReport, recordPowerLoss } from '@faultline/faults';
+import { CrashError } from './errors.ts';
 
 /** Absolute path of the journaling preload, for `node --import` in commands you build yourself. */
 export const powerLossPreloadPath: string = fileURLToPath(new URL('./power-loss-preload.js', import.meta.url));
@@ -44,7 +45,8 @@ export class PowerLoss {
     this.journal = join(this.#dir, 'power-loss.jsonl');
     this.#model = new PowerLossModel(this.root);
     if (this.#model.covers(resolve(this.journal))) {
-      throw new Error(
+      throw new CrashError(
+        'usage',
         `powerLoss: the journal ${this.journal} is inside the tracked root ${this.root}; pass a journalDir outside it`,
       );
     }

@@ -2,6 +2,7 @@
 // stops early when the watched process dies, and its error says what it waited for and what the
 // process printed last.
 import { connect } from 'node:net';
+import { CrashError } from './errors.ts';
 import type { ManagedProcess, OutputStream } from './spawn.ts';
 
 export interface WaitOptions {
@@ -13,19 +14,14 @@ export interface WaitOptions {
   process?: ManagedProcess;
 }
 
-/** A bounded wait ran out of time; the message says what it waited for. */
-export class WaitTimeoutError extends Error {
-  override name = 'WaitTimeoutError';
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function lastOutput(proc: ManagedProcess | undefined): string {
   return proc ? ` (last output: ${proc.tail()})` : '';
 }
 
-function exitedEarly(proc: ManagedProcess, what: string): Error {
-  return new Error(`${proc.describe()} ${proc.describeExit()} while ${what}${lastOutput(proc)}`);
+function exitedEarly(proc: ManagedProcess, what: string): CrashError {
+  return new CrashError('violation', `${proc.describe()} ${proc.describeExit()} while ${what}${lastOutput(proc)}`);
 }
 
 /**
@@ -50,7 +46,8 @@ export async function waitFor<T>(
     if (proc && !proc.running) throw exitedEarly(proc, `waiting for ${what}`);
     if (Date.now() >= deadline) {
       const cause = lastError instanceof Error ? `; last attempt: ${lastError.message}` : '';
-      throw new WaitTimeoutError(
+      throw new CrashError(
+        'timeout',
         `waitFor timed out after ${timeoutMs} ms waiting for ${what}${cause}${lastOutput(proc)}`,
       );
     }
@@ -141,7 +138,8 @@ export function waitForLine(
     const timer = setTimeout(() => {
       finish(() =>
         reject(
-          new WaitTimeoutError(
+          new CrashError(
+            'timeout',
             `waitForLine timed out after ${timeoutMs} ms waiting for ${regex} on ${where} of ${proc.describe()}${lastOutput(proc)}`,
           ),
         ),

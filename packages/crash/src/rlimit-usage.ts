@@ -4,6 +4,7 @@
 // came near its limit is reported with its real peak as a "did not act" entry that covers nothing.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { type EvidenceSink, evidenceTarget, recordFault, recordNoEffect } from '@faultline/evidence';
+import { CrashError } from './errors.ts';
 import type { ResolvedLimit, RlimitResource } from './rlimit-spec.ts';
 import type { ManagedProcess } from './spawn.ts';
 
@@ -60,7 +61,7 @@ const METERS: Record<RlimitResource, Meter> = {
 /** A numeric field of /proc/<pid>/status (the number only, whatever its unit). */
 function statusNumber(pid: number, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  if (!m) throw new CrashError('unavailable', `no ${field} in /proc/${pid}/status`);
   return Number(m[1]);
 }
 

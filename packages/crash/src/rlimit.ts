@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { recordNoEffect, reportCapability } from '@faultline/evidence';
 import { execa } from 'execa';
+import { CrashError } from './errors.ts';
 import { waitFor } from './ready.ts';
 import {
   type ResolvedLimit,
   RLIMITS_ENV,
   RLIMITS_REPORT_ENV,
-  RlimitError,
   type RlimitResource,
   type Rlimits,
   resolveLimits,
@@ -55,8 +55,8 @@ export function readProcLimits(pid: number): ProcLimits {
   try {
     return parseProcLimits(readFileSync(`/proc/${pid}/limits`, 'utf8'));
   } catch (error) {
-    throw new RlimitError(
-      'proc',
+    throw new CrashError(
+      'unavailable',
       `cannot read /proc/${pid}/limits (${(error as Error).message}); is the process alive, is this Linux?`,
     );
   }
@@ -72,7 +72,8 @@ export function parseProcLimits(text: string): ProcLimits {
     if (m && resource) out[resource] = { soft: value(m[2]!), hard: value(m[3]!) };
   }
   for (const r of Object.values(PROC_NAMES)) {
-    if (!out[r]) throw new RlimitError('proc', `no "${r}" row in limits text: ${JSON.stringify(text.slice(0, 120))}`);
+    if (!out[r])
+      throw new CrashError('unavailable', `no "${r}" row in limits text: ${JSON.stringify(text.slice(0, 120))}`);
   }
   return out as ProcLimits;
 }
@@ -243,19 +244,16 @@ function isNodeBinary(command: string): boolean {
 function chooseMethod(command: string, node: boolean, wanted: RlimitMethod | undefined): RlimitMethod {
   const method: RlimitMethod = wanted ?? (node && posixAvailable() ? 'preload' : 'prlimit');
   if (method === 'preload' && !node) {
-    throw new RlimitError(
-      'method',
-      `spawnLimited: method 'preload' needs a Node command, got ${command}; use 'prlimit'`,
-    );
+    throw new CrashError('usage', `spawnLimited: method 'preload' needs a Node command, got ${command}; use 'prlimit'`);
   }
   if (method === 'preload' && !posixAvailable()) {
-    throw new RlimitError(
+    throw new CrashError(
       'unavailable',
       `spawnLimited: method 'preload' needs the posix addon, which does not load here (${posixProblem()}); omit method to fall back to prlimit(1)`,
     );
   }
   if (method === 'prlimit' && !prlimitAvailable()) {
-    throw new RlimitError('unavailable', `spawnLimited: ${rlimitSupport().summary}; cannot limit ${command}`);
+    throw new CrashError('unavailable', `spawnLimited: ${rlimitSupport().summary}; cannot limit ${command}`);
   }
   return method;
 }
@@ -317,16 +315,16 @@ export async function applyRlimits(
   const inherited = new Set(resolved.filter((l) => equalsInherited(l, before[l.resource])).map((l) => l.resource));
   const result = await execa('prlimit', ['--pid', String(pid), ...prlimitArgs(resolved)], { reject: false });
   if (result.failed) {
-    throw new RlimitError(
-      'apply',
+    throw new CrashError(
+      'unavailable',
       `applyRlimits: prlimit --pid ${pid} failed (${result.exitCode ?? result.code}): ${String(result.stderr || result.message).trim()}`,
     );
   }
   const read = readProcLimits(pid);
   const wrong = resolved.filter((l) => !matches(read[l.resource], l));
   if (wrong.length > 0) {
-    throw new RlimitError(
-      'apply',
+    throw new CrashError(
+      'unavailable',
       `applyRlimits: /proc/${pid}/limits does not show ${wrong.map((l) => `${l.resource}=${l.soft}`).join(', ')} after prlimit`,
     );
   }

@@ -1,6 +1,7 @@
 // Resident-set sampling of a process (the system under test, not this harness) while an async
 // workload runs: /proc/<pid>/statm resident pages times the page size.
 import { readFileSync } from 'node:fs';
+import { CrashError } from './errors.ts';
 
 let cachedPageSize: number | undefined;
 
@@ -54,7 +55,10 @@ export async function sampleRss<T>(
 ): Promise<RssReport<T>> {
   const baseline = readRss(pid);
   if (baseline === undefined) {
-    throw new Error(`sampleRss: cannot read /proc/${pid}/statm; is pid ${pid} alive (and is this Linux)?`);
+    throw new CrashError(
+      'unavailable',
+      `sampleRss: cannot read /proc/${pid}/statm; is pid ${pid} alive (and is this Linux)?`,
+    );
   }
   let peak = baseline;
   let samples = 1;

@@ -1,6 +1,7 @@
 // Signal tests: send a signal (with evidence), wait for the exit within a deadline, assert how the
 // process ended, and the "second signal exits at once" double signal.
 import { recordFault } from '@faultline/evidence';
+import { CrashError } from './errors.ts';
 import { waitForLine } from './ready.ts';
 import type { ExitInfo, ManagedProcess } from './spawn.ts';
 
@@ -34,9 +35,12 @@ function notLive(proc: ManagedProcess, signal: NodeJS.Signals, group: boolean): 
 export function sendSignal(proc: ManagedProcess, signal: NodeJS.Signals, options: SendSignalOptions = {}): void {
   const { group = false, context } = options;
   const why = notLive(proc, signal, group);
-  if (why) throw new Error(why);
+  if (why) throw new CrashError('vacuous', why);
   if (!proc.kill(signal, group ? 'group' : 'process')) {
-    throw new Error(`sendSignal: cannot send ${signal} to ${proc.describe()}: it ${proc.describeExit()}`);
+    throw new CrashError(
+      'vacuous',
+      `sendSignal: cannot send ${signal} to ${proc.describe()}: it ${proc.describeExit()}`,
+    );
   }
   recordFault({
     kind: signal === 'SIGKILL' ? 'kill' : 'signal',
@@ -67,7 +71,8 @@ export async function waitForExit(proc: ManagedProcess, options: ExitWaitOptions
   if (exit) return exit;
   proc.kill('SIGKILL', 'group');
   await proc.exited;
-  throw new Error(
+  throw new CrashError(
+    'timeout',
     `waitForExit timed out after ${timeoutMs} ms waiting for ${proc.describe()} to exit; ` +
       `killed its process group with SIGKILL (last output: ${proc.tail()})`,
   );
@@ -85,7 +90,8 @@ export async function expectExit(
   const ok = 'code' in expected ? exit.code === expected.code : exit.signal === expected.signal;
   if (!ok) {
     const want = 'code' in expected ? `exit with code ${expected.code}` : `be killed by ${expected.signal}`;
-    throw new Error(
+    throw new CrashError(
+      'violation',
       `expected ${proc.describe()} to ${want}, but it ${proc.describeExit()} (last output: ${proc.tail()})`,
     );
   }
@@ -123,7 +129,8 @@ export async function doubleSignal(
   if (afterLine !== undefined) await waitForLine(proc, afterLine, { timeoutMs, includePast: false });
   if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
   if (!proc.running) {
-    throw new Error(
+    throw new CrashError(
+      'vacuous',
       `doubleSignal: ${proc.describe()} ${proc.describeExit()} after the first ${signal}, before the second could be sent; ` +
         'use a shorter gapMs or make the first shutdown take longer',
     );

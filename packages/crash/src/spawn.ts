@@ -2,6 +2,7 @@
 // process group (so a kill reaches its whole tree), is registered for the orphan guard, and keeps
 // a bounded tail of its output for error messages and readiness waits.
 import { execa, type Subprocess } from 'execa';
+import { CrashError } from './errors.ts';
 import type { PowerLoss } from './power-loss.ts';
 import { groupReused, isProcessAlive, listProcesses, readProcStat } from './process-table.ts';
 import { type TrackedProcess, trackProcess } from './registry.ts';
@@ -76,7 +77,8 @@ export class ManagedProcess implements TrackedProcess {
     // Spawn failures surface below as a missing pid; the promise itself must never go unhandled.
     subprocess.catch(() => undefined);
     if (subprocess.pid === undefined) {
-      throw new Error(
+      throw new CrashError(
+        'usage',
         `spawn ${[command, ...args].join(' ')}: no pid (the command is missing or not executable; check the path and PATH)`,
       );
     }

@@ -1,6 +1,7 @@
 // Self-spawn gating. A worker runs only when BOTH the argv flag and the env var name the same
 // role, so a stray flag on a command line (or an inherited env var) cannot misfire into worker mode.
 // This module imports nothing heavy: worker processes load it first and must start fast.
+import { CrashError } from './errors.ts';
 
 export const WORKER_FLAG = '--faultline-worker';
 export const WORKER_ENV = 'FAULTLINE_WORKER';
@@ -8,7 +9,7 @@ export const WORKER_ENV = 'FAULTLINE_WORKER';
 /** The argv flag and env entry that start `file` as a worker of `role`. */
 export function workerInvocation(role: string): { args: string[]; env: Record<string, string> } {
   if (!/^[\w.-]+$/.test(role)) {
-    throw new Error(`worker role '${role}' must match /^[\\w.-]+$/ (it travels in argv and env)`);
+    throw new CrashError('usage', `worker role '${role}' must match /^[\\w.-]+$/ (it travels in argv and env)`);
   }
   return { args: [`${WORKER_FLAG}=${role}`], env: { [WORKER_ENV]: role } };
 }
@@ -22,7 +23,8 @@ export function workerRole(argv: readonly string[] = process.argv, env: NodeJS.P
   if (flag === undefined) return undefined;
   const role = flag.slice(WORKER_FLAG.length + 1);
   if (role === '' || env[WORKER_ENV] !== role) {
-    throw new Error(
+    throw new CrashError(
+      'usage',
       `${flag} is reserved for workers spawned by @faultline/crash (spawnSelf), and ${WORKER_ENV}` +
         ` is ${env[WORKER_ENV] === undefined ? 'unset' : `'${env[WORKER_ENV]}'`}; do not pass the flag by hand`,
     );

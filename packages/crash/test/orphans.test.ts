@@ -22,7 +22,7 @@ describe('orphan detection', () => {
     const { parent, grandchild } = await tree();
     expect(findOrphans().map((o) => o.pid)).toEqual([parent.pid, grandchild].sort((a, b) => a - b));
     const error = await assertNoOrphans().catch((e: Error) => e);
-    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ name: 'CrashError', kind: 'violation' });
     expect((error as Error).message).toMatch(
       /orphan check: 2 process\(es\) started by this test are still running; killed them with SIGKILL/,
     );

@@ -107,7 +107,7 @@ describe('kill waves with power loss', () => {
     const tmp = tempDir();
     try {
       expect(() => new PowerLoss({ root: tmp.dir, journalDir: join(tmp.dir, 'inside') })).toThrow(
-        /inside the tracked root/,
+        expect.objectContaining({ kind: 'usage', message: expect.stringMatching(/inside the tracked root/) }),
       );
       const p = powerLoss({ root: tmp.dir });
       expect(p.env().NODE_OPTIONS).toContain('--import');

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import {
+  CrashError,
   installOrphanGuard,
   spawnNode,
   spawnProcess,
-  WaitTimeoutError,
   waitFor,
   waitForLine,
   waitForPort,
@@ -32,7 +32,8 @@ describe('readiness waits', () => {
     const server = spawnNode(fixture('graceful.ts'));
     await waitForLine(server, 'ready');
     const error = await waitForLine(server, /never printed/, { timeoutMs: 200, stream: 'stdout' }).catch((e) => e);
-    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect(error).toBeInstanceOf(CrashError);
+    expect(error.kind).toBe('timeout');
     expect(error.message).toMatch(
       new RegExp(
         `waitForLine timed out after 200 ms waiting for /never printed/ on stdout of pid ${server.pid} \\(graceful.ts\\) \\(last output: ready\\)`,

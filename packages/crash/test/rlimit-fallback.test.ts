@@ -32,6 +32,7 @@ function installedProject(name: string, posix: 'unbuilt' | 'built'): string {
   cpSync(join(CRASH, 'package.json'), join(modules, '@faultline', 'crash', 'package.json'));
   cpSync(join(CRASH, 'dist'), join(modules, '@faultline', 'crash', 'dist'), { recursive: true });
   symlinkSync(packageDir('@faultline/evidence'), join(modules, '@faultline', 'evidence'));
+  symlinkSync(packageDir('@faultline/faults'), join(modules, '@faultline', 'faults'));
   symlinkSync(packageDir('execa'), join(modules, 'execa'));
   const realPosix = packageDir('posix');
   if (posix === 'built') symlinkSync(realPosix, join(modules, 'posix'));

@@ -5,9 +5,9 @@ import { actedOn, captureEvidence, type EvidenceLog } from '@faultline/evidence'
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import {
   applyRlimits,
+  CrashError,
   installOrphanGuard,
   posixAvailable,
-  RlimitError,
   readProcLimits,
   rlimitSupport,
   spawnLimited,
@@ -140,13 +140,13 @@ describe('resource limits', () => {
       /method 'preload' needs a Node command/,
     );
     await expect(spawnLimited(process.execPath, [probe], { nofile: -1 })).rejects.toMatchObject({
-      name: 'RlimitError',
-      kind: 'spec',
+      name: 'CrashError',
+      kind: 'usage',
     });
     await expect(spawnLimited('/bin/true', [], { nofile: 64 }, { method: 'preload' })).rejects.toBeInstanceOf(
-      RlimitError,
+      CrashError,
     );
-    expect(() => readProcLimits(2 ** 30)).toThrow(expect.objectContaining({ kind: 'proc' }));
+    expect(() => readProcLimits(2 ** 30)).toThrow(expect.objectContaining({ kind: 'unavailable' }));
   });
 });
 

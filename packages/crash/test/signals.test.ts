@@ -75,7 +75,12 @@ describe('signal helpers', () => {
   test('doubleSignal refuses to pass when the process is gone before the second signal', async () => {
     const proc = await daemon(0);
     await expect(doubleSignal(proc, 'SIGINT', { gapMs: 1000 })).rejects.toThrow(
-      /doubleSignal: pid \d+ \(graceful.ts\) exited with code 0 after the first SIGINT, before the second could be sent/,
+      expect.objectContaining({
+        kind: 'vacuous',
+        message: expect.stringMatching(
+          /doubleSignal: pid \d+ \(graceful.ts\) exited with code 0 after the first SIGINT, before the second could be sent/,
+        ),
+      }),
     );
   });
 
@@ -85,7 +90,12 @@ describe('signal helpers', () => {
       const proc = unreapedExit();
       expect(proc.running).toBe(true); // Node has not reaped it yet: only /proc knows
       expect(() => sendSignal(proc, 'SIGTERM')).toThrow(
-        /cannot send SIGTERM to pid \d+ \(quick-exit\): it already exited \(a zombie not yet reaped\)/,
+        expect.objectContaining({
+          kind: 'vacuous',
+          message: expect.stringMatching(
+            /cannot send SIGTERM to pid \d+ \(quick-exit\): it already exited \(a zombie not yet reaped\)/,
+          ),
+        }),
       );
       const group = unreapedExit();
       expect(() => sendSignal(group, 'SIGTERM', { group: true })).toThrow(/no live process in its group/);
@@ -100,7 +110,12 @@ describe('signal helpers', () => {
     const proc = await daemon(100);
     sendSignal(proc, 'SIGKILL');
     await expect(expectExit(proc, { code: 0 })).rejects.toThrow(
-      /expected pid \d+ \(graceful.ts\) to exit with code 0, but it was killed by SIGKILL \(last output: ready\)/,
+      expect.objectContaining({
+        kind: 'violation',
+        message: expect.stringMatching(
+          /expected pid \d+ \(graceful.ts\) to exit with code 0, but it was killed by SIGKILL \(last output: ready\)/,
+        ),
+      }),
     );
     await expect(expectExit(proc, { signal: 'SIGKILL' })).resolves.toEqual({ code: null, signal: 'SIGKILL' });
     expect(() => sendSignal(proc, 'SIGTERM')).toThrow(
@@ -111,7 +126,12 @@ describe('signal helpers', () => {
   test('waitForExit is bounded: on timeout it kills the process and says so', async () => {
     const proc = await daemon(100);
     await expect(waitForExit(proc, { timeoutMs: 200 })).rejects.toThrow(
-      /waitForExit timed out after 200 ms waiting for pid \d+ \(graceful.ts\) to exit; killed its process group with SIGKILL/,
+      expect.objectContaining({
+        kind: 'timeout',
+        message: expect.stringMatching(
+          /waitForExit timed out after 200 ms waiting for pid \d+ \(graceful.ts\) to exit; killed its process group with SIGKILL/,
+        ),
+      }),
     );
     expect(proc.exit).toEqual({ code: null, signal: 'SIGKILL' });
   });
