@@ -19,7 +19,10 @@ const junit = (cases: string) =>
   `<?xml version="1.0"?><testsuites><testsuite name="sh">${cases}</testsuite></testsuites>`;
 
 /** A project directory with `script` (a /bin/sh script) and a matrix running it as a command project. */
-function project(script: string, { timeout = '30s', results = '{ format: junit, path: out/junit.xml }' } = {}): string {
+function project(
+  script: string,
+  { timeout = '30s', results = '{ format: junit, path: out/junit.xml }', extra = '' } = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-command-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'test.sh'), script);
@@ -29,7 +32,7 @@ function project(script: string, { timeout = '30s', results = '{ format: junit, 
       'version: 1',
       'system: sh',
       'layers:',
-      `  l2: { title: Shell, timeout: ${timeout}, projects: [{ name: sh-suite, command: "sh test.sh", results: ${results} }] }`,
+      `  l2: { title: Shell, timeout: ${timeout}, projects: [{ name: sh-suite, command: "sh test.sh", results: ${results}${extra} }] }`,
       'policy: { require: [{ layers: [l2] }] }',
       'issues:',
       '  - { id: torn-write, title: T, severity: high }',
@@ -155,6 +158,20 @@ XML
     const first = await faultline(['run', '--matrix', matrix, '--shard', '1/2']);
     expect(readJson<LayerResults>(join(first.dir, 'results', 'l2.1of2.json')).tests).toHaveLength(1);
     expect(readFileSync(join(matrix, '..', 'shard.txt'), 'utf8')).toBe('1/2\n');
+  });
+
+  test('with shard: env the command runs in every shard and picks its part from FAULTLINE_SHARD_INDEX/COUNT', async () => {
+    const matrix = project(
+      `mkdir -p out; cat > out/junit.xml <<XML
+${junit('<testcase name="[torn-write] part $FAULTLINE_SHARD_INDEX of $FAULTLINE_SHARD_COUNT" classname="c"/>')}
+XML
+`,
+      { extra: ', shard: env' },
+    );
+    const second = await faultline(['run', '--matrix', matrix, '--shard', '2/2']);
+    const r = readJson<LayerResults>(join(second.dir, 'results', 'l2.2of2.json'));
+    expect(r.projects[0]).toMatchObject({ outcome: 'completed', tests: 1 });
+    expect(r.tests[0]?.name).toBe('[torn-write] part 2 of 2');
   });
 
   test('an interrupt stops the command and everything it started at once; the project is interrupted', async () => {
