@@ -45,7 +45,7 @@ import {
 import { type CommandSpec, ConfigError, type Flags, integer, list, shard, UsageError } from './args.ts';
 import { doctor } from './doctor.ts';
 import { planInit, shown, writeInit } from './init.ts';
-import { checkBreakNames, readVerifyResults, runVerify, verifySummary } from './verify.ts';
+import { checkBreakNames, readVerifyResults, runVerify, VerifyInterrupted, verifySummary } from './verify.ts';
 
 export interface Io {
   out: NodeJS.WriteStream;
@@ -519,15 +519,26 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
       const jobs = integer('jobs', flags.jobs);
       if (jobs !== undefined && (jobs < 1 || jobs > 16)) throw new UsageError(`--jobs takes 1 to 16; got ${jobs}`);
       const seed = integer('seed', flags.seed);
-      const outcome = await runVerify(loaded, {
-        resultsDir: resultsDir(loaded, flags),
-        log: (line) => io.out.write(`${line}\n`),
-        ...(issues ? { issues } : {}),
-        ...(names ? { names } : {}),
-        ...(layers ? { layers } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-        ...(jobs !== undefined ? { jobs } : {}),
-      });
+      const interrupt = interruptOnSignals();
+      let outcome: Awaited<ReturnType<typeof runVerify>>;
+      try {
+        outcome = await runVerify(loaded, {
+          signal: interrupt.signal,
+          resultsDir: resultsDir(loaded, flags),
+          log: (line) => io.out.write(`${line}\n`),
+          ...(issues ? { issues } : {}),
+          ...(names ? { names } : {}),
+          ...(layers ? { layers } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+          ...(jobs !== undefined ? { jobs } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof VerifyInterrupted)) throw error;
+        io.err.write(`faultline verify: ${error.message}\n`);
+        return error.signal === 'SIGTERM' ? INTERRUPT_EXIT.SIGTERM : INTERRUPT_EXIT.SIGINT;
+      } finally {
+        interrupt.dispose();
+      }
       io.out.write(`${verifySummary(outcome)}\n`);
       return outcome.breaks.every((b) => b.outcome === 'caught') ? 0 : 1;
     },

@@ -48,6 +48,19 @@ export interface VerifyOptions {
   resultsDir: string;
   /** Progress lines (one per control and break). */
   log: (line: string) => void;
+  /** Aborted on SIGINT/SIGTERM (the CLI's `interruptOnSignals`): the running layer is stopped, nothing more starts. */
+  signal?: AbortSignal;
+}
+
+/** A verify run stopped by SIGINT/SIGTERM: verify.json is left as it was. */
+export class VerifyInterrupted extends Error {
+  readonly layer: string | undefined;
+  readonly signal: string;
+  constructor(signal: string, layer: string | undefined) {
+    super(`interrupted (${signal})${layer ? `: stopped the ${layer} run` : ''}; verify.json left as it was`);
+    this.signal = signal;
+    this.layer = layer;
+  }
 }
 
 export interface VerifyOutcome {
@@ -131,6 +144,7 @@ interface RunSpec {
   seed: number;
   /** Only these test files (absolute). */
   files?: readonly string[];
+  signal?: AbortSignal;
 }
 
 /**
@@ -138,6 +152,8 @@ interface RunSpec {
  * own (results, lock and the processes' run dir), so runs can go side by side.
  */
 async function runOnce(loaded: LoadedMatrix, scratch: string, spec: RunSpec): Promise<LayerResults[]> {
+  const interrupted = spec.signal?.reason as { signal?: string } | undefined;
+  if (spec.signal?.aborted) throw new VerifyInterrupted(interrupted?.signal ?? 'abort', undefined);
   const dir = mkdtempSync(join(scratch, 'run-'));
   try {
     const outcome = await runLayers(loaded, {
@@ -150,7 +166,9 @@ async function runOnce(loaded: LoadedMatrix, scratch: string, spec: RunSpec): Pr
       resultsDir: join(dir, 'results'),
       runDir: join(dir, 'run'),
       runId: `verify-${spec.seed}`,
+      ...(spec.signal ? { signal: spec.signal } : {}),
     });
+    if (outcome.interrupted) throw new VerifyInterrupted(outcome.interrupted.signal, outcome.interrupted.layer);
     return outcome.results;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -181,9 +199,10 @@ async function controls(
   }
   for (const [layer, pending] of toRun) {
     const whole = pending.length > 1;
-    const runs = whole ? await runOnce(loaded, scratch, { layer, breaks: '', seed }) : [];
+    const signal = options.signal ? { signal: options.signal } : {};
+    const runs = whole ? await runOnce(loaded, scratch, { layer, breaks: '', seed, ...signal }) : [];
     for (const t of pending) {
-      const own = whole ? runs : await runOnce(loaded, scratch, { layer, issue: t.issue, breaks: '', seed });
+      const own = whole ? runs : await runOnce(loaded, scratch, { layer, issue: t.issue, breaks: '', seed, ...signal });
       const cell = cellOf(loaded, own, t.issue, t.layer);
       out.push(control(t, cell, 'run'));
     }
@@ -214,6 +233,7 @@ async function verifyBreak(
   ctl: ControlResult | undefined,
   scratch: string,
   seed: number,
+  signal?: AbortSignal,
 ): Promise<BreakResult> {
   const started = Date.now();
   const root = dirname(loaded.file);
@@ -224,6 +244,7 @@ async function verifyBreak(
     breaks: t.name,
     seed,
     ...(files ? { files } : {}),
+    ...(signal ? { signal } : {}),
   });
   const cell = cellOf(loaded, runs, t.issue, t.layer);
   const state = cell?.state ?? 'missing';
@@ -281,7 +302,7 @@ export async function runVerify(loaded: LoadedMatrix, options: VerifyOptions): P
     const ctl = await controls(loaded, targets, options, scratch, seed);
     const breaks = await pool(targets, options.jobs ?? 1, async (t) => {
       const own = ctl.find((c) => c.issue === t.issue && c.layer === t.layer);
-      const r = await verifyBreak(loaded, t, own, scratch, seed);
+      const r = await verifyBreak(loaded, t, own, scratch, seed, options.signal);
       options.log(breakLine(r));
       return r;
     });
@@ -296,13 +317,22 @@ export async function runVerify(loaded: LoadedMatrix, options: VerifyOptions): P
 async function pool<T, R>(items: readonly T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
+  let stop = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !stop) {
       const i = next++;
-      out[i] = await fn(items[i] as T);
+      try {
+        out[i] = await fn(items[i] as T);
+      } catch (error) {
+        stop = true;
+        throw error;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+  // Every worker settles before the scratch dir goes: a failure in one lets the others finish their run.
+  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return out;
 }
 
