@@ -158,6 +158,11 @@ describe('faultline verify', () => {
       }),
     ]);
 
+    // verify.json beside the layers' results is not a results file: merge and list read past it.
+    const merged = await faultline(['merge', '--matrix', m, '--from', results, '--results', join(root, 'merged')]);
+    expect([merged.code, merged.err]).toEqual([0, '']);
+    expect(merged.out).toContain('l1: 3 tests from 1 file');
+
     // --issue re-verifies one issue (controls from the latest results) and keeps what verify.json held.
     const one = await faultline(['verify', '--matrix', m, '--results', results, '--issue', 'retry', '--seed', '6']);
     expect(one.code, one.out + one.err).toBe(0);
@@ -186,6 +191,11 @@ describe('faultline verify', () => {
     expect([unknown.code, unknown.err.split('\n')[0]]).toEqual([
       2,
       'faultline verify: unknown issue "nope" (see `faultline list`)',
+    ]);
+    const typo = await faultline(['verify', '--matrix', m, '--break', 'noRetyr']);
+    expect([typo.code, typo.err.split('\n')[0]]).toEqual([
+      2,
+      'faultline verify: no issue declares the break "noRetyr" (did you mean `noRetry`?) (declared: noRetry, noCache)',
     ]);
     const none = await faultline(['verify', '--matrix', m, '--issue', 'plain']);
     expect(none.code).toBe(2);
