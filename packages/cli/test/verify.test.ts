@@ -178,6 +178,8 @@ describe('faultline verify', () => {
     const gate = await faultline(['gate', '--matrix', m, '--results', results, '--out', join(root, 'reports')]);
     expect(gate.code).toBe(1);
     expect(gate.out).toContain('✗ retry × l1: not verified: 1 break declared: noRetry never verified');
+    const junit = readFileSync(join(root, 'reports', 'junit', 'matrix.xml'), 'utf8');
+    expect(junit).toContain('<failure message="unverified: not verified: 1 break declared: noRetry never verified"');
   });
 
   test('bad input: an unknown issue, an issue without breaks, a torn verify.json: exit 2 in one line', async () => {

@@ -1,4 +1,13 @@
-import type { Cell, Coverage, Issue, LayerResults, Matrix, TestRecord } from '@faultline/matrix';
+import {
+  type Cell,
+  type Coverage,
+  type Issue,
+  type LayerResults,
+  type Matrix,
+  type TestRecord,
+  verificationShortfall,
+  verificationSummary,
+} from '@faultline/matrix';
 import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
 import { xmlCdata, xmlText } from './xml-text.ts';
 
@@ -184,7 +193,12 @@ export function matrixJUnit(matrix: Matrix, coverage: Coverage, options: MatrixJ
       });
       cellProperties(testCase, cell);
       evidenceProperties(testCase, cell);
-      if (options.failing(cell)) {
+      if (cell.verify) testCase.property('verify', verificationSummary(cell.verify));
+      // A covered cell fails only for its verification (policy.verify): say that, not "covered".
+      const shortfall = cell.verify && cell.state === 'covered' ? verificationShortfall(cell.verify) : undefined;
+      if (options.failing(cell) && shortfall !== undefined) {
+        testCase.failure(xmlText(`unverified: ${shortfall}`, 1000), 'unverified');
+      } else if (options.failing(cell)) {
         testCase.failure(xmlText(`${cell.state}: ${cell.reason ?? cell.state}`, 1000), cell.state);
       } else if (cell.state !== 'covered' && cell.state !== 'not-required') {
         testCase.skipped();
