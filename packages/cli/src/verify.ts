@@ -226,6 +226,28 @@ function control(t: VerifyTarget, cell: Cell | undefined, source: ControlResult[
   };
 }
 
+/** Caught only when the cell failed with the break and was covered without it. */
+function judge(
+  t: VerifyTarget,
+  ctl: ControlResult | undefined,
+  cell: Cell | undefined,
+  fileErrors: readonly string[],
+): { state: string; outcome: BreakResult['outcome']; reason: string | undefined } {
+  const state = cell?.state ?? 'missing';
+  if (ctl && ctl.state !== 'covered') {
+    const why = ctl.reason ? ` (${ctl.reason})` : '';
+    return {
+      state,
+      outcome: 'control-failed',
+      reason: `without any break the cell is ${ctl.state}${why}: a red cell proves nothing about the break`,
+    };
+  }
+  if (state === 'failed') return { state, outcome: 'caught', reason: cell?.reason };
+  const errors = fileErrors.length ? `; file errors: ${fileErrors.slice(0, 2).join('; ')}` : '';
+  const why = cell?.reason ? ` (${cell.reason})` : '';
+  return { state, outcome: 'missed', reason: `with ${BREAK_ENV}=${t.name} the cell stayed ${state}${why}${errors}` };
+}
+
 /** One break: run, judge against its control. */
 async function verifyBreak(
   loaded: LoadedMatrix,
@@ -247,23 +269,11 @@ async function verifyBreak(
     ...(signal ? { signal } : {}),
   });
   const cell = cellOf(loaded, runs, t.issue, t.layer);
-  const state = cell?.state ?? 'missing';
-  const passed = (cell?.tests ?? [])
-    .filter((x) => x.state === 'passed' || x.state === 'flaky')
-    .map((x) => `${x.file}:${x.line} ${x.fullName}`);
   const fileErrors = runs.flatMap((r) => r.errors).map((e) => `${e.file}: ${e.message.split('\n')[0]}`);
-  const failed = (cell?.tests ?? [])
-    .filter((x) => x.state === 'failed')
-    .map((x) => `${x.file}:${x.line} ${x.fullName}`);
-  let outcome: BreakResult['outcome'] = state === 'failed' ? 'caught' : 'missed';
-  let reason = cell?.reason;
-  if (ctl && ctl.state !== 'covered') {
-    outcome = 'control-failed';
-    reason = `without any break the cell is ${ctl.state}${ctl.reason ? ` (${ctl.reason})` : ''}: a red cell proves nothing about the break`;
-  } else if (outcome === 'missed') {
-    const errors = fileErrors.length ? `; file errors: ${fileErrors.slice(0, 2).join('; ')}` : '';
-    reason = `with ${BREAK_ENV}=${t.name} the cell stayed ${state}${cell?.reason ? ` (${cell.reason})` : ''}${errors}`;
-  }
+  const { state, outcome, reason } = judge(t, ctl, cell, fileErrors);
+  const place = (x: Cell['tests'][number]) => `${x.file}:${x.line} ${x.fullName}`;
+  const passed = (cell?.tests ?? []).filter((x) => x.state === 'passed' || x.state === 'flaky').map(place);
+  const failed = (cell?.tests ?? []).filter((x) => x.state === 'failed').map(place);
   return {
     ...t,
     outcome,
