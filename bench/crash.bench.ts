@@ -1,4 +1,4 @@
-// @faultline/crash figures. This file is also its own kill-wave worker (spawnSelf on
+// @faultline/crash figures. This file is also its own kill-wave worker (spawnManaged({ self }) on
 // import.meta.filename): run by node with the worker flag it journals until killed.
 //   1. One wave of 4 workers (spawn -> progress -> SIGKILL -> verify), median wall time, against
 //      spawning 4 workers that journal once and exit on their own.
@@ -15,7 +15,7 @@ import {
   type ManagedProcess,
   openJournal,
   runWorker,
-  spawnSelf,
+  spawnManaged,
   waitForExit,
 } from '@faultline/crash';
 import { type BenchFigure, figure, median } from './figure.ts';
@@ -36,7 +36,7 @@ function spawnWave(dir: string, wave: number, exitAfter?: number) {
   const journals = Array.from({ length: WORKERS }, (_, i) => join(dir, `w${wave}-${i}.log`));
   const extra = exitAfter === undefined ? [] : [String(exitAfter)];
   const workers = journals.map((j, i) =>
-    spawnSelf(import.meta.filename, 'bench-journal', [j, ...extra], { name: `bench-${i}` }),
+    spawnManaged({ self: import.meta.filename, role: 'bench-journal' }, [j, ...extra], { name: `bench-${i}` }),
   );
   return { journals, workers };
 }

@@ -1,4 +1,4 @@
-// Power-loss tracking overhead. This file is also its own kill-wave worker (spawnSelf on
+// Power-loss tracking overhead. This file is also its own kill-wave worker (spawnManaged({ self }) on
 // import.meta.filename): run by node with the worker flag it writes a checkpoint atomically in a
 // loop (temp, fsync, rename, directory fsync) and journals each write until killed.
 //   1. l1: 200 chunks of 64 KiB through media-cache's ChunkStore on createFaultyFs() (no rules)
@@ -27,7 +27,7 @@ import {
   type PowerLoss,
   powerLoss,
   runWorker,
-  spawnSelf,
+  spawnManaged,
 } from '@faultline/crash';
 import { createFaultyFs, createPowerLossFs, type FsPromises } from '@faultline/faults';
 import { ChunkStore, type FsLike } from 'media-cache';
@@ -108,7 +108,7 @@ async function wave(
   const journals = Array.from({ length: WORKERS }, (_, i) => join(dir, `journal-${i}.log`));
   const start = performance.now();
   const workers = journals.map((j, i) =>
-    spawnSelf(import.meta.filename, 'bench-atomic', [join(data, `checkpoint-${i}.json`), j], {
+    spawnManaged({ self: import.meta.filename, role: 'bench-atomic' }, [join(data, `checkpoint-${i}.json`), j], {
       name: `bench-${i}`,
       ...(power === undefined ? {} : { powerLoss: power }),
     }),

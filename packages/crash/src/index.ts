@@ -2,8 +2,8 @@
 
 export type { CrashErrorKind } from './errors.ts';
 export { CrashError } from './errors.ts';
-export type { JournalContents } from './journal.ts';
-export { Journal, journalLength, lastValue, maxValue, openJournal, readJournal } from './journal.ts';
+export type { Journal } from './journal.ts';
+export { journalLength, lastValue, maxValue, openJournal } from './journal.ts';
 export type {
   KilledWorker,
   KillSignal,
@@ -19,35 +19,26 @@ export type { LatencySummary } from './latency.ts';
 export { LatencyRecorder } from './latency.ts';
 export type { Orphan, OrphanCheckOptions } from './orphans.ts';
 export { assertNoOrphans, findOrphans, installOrphanGuard, killOrphans } from './orphans.ts';
-export type { PowerLossOptions } from './power-loss.ts';
-export { POWER_LOSS_ENV, PowerLoss, powerLoss, powerLossPreloadPath } from './power-loss.ts';
+export type { PowerLoss, PowerLossOptions } from './power-loss.ts';
+export { powerLoss } from './power-loss.ts';
 export type { Rng } from './prng.ts';
 export { createRng, DEFAULT_SEED, deriveSeed, SEED_ENV, seedFromEnv } from './prng.ts';
 export type { ProcStat } from './process-table.ts';
-export { isProcessAlive, listProcesses, readProcStat } from './process-table.ts';
+export { isProcessAlive, listProcesses } from './process-table.ts';
 export type { LineWaitOptions, WaitOptions } from './ready.ts';
 export { waitFor, waitForLine, waitForPort, waitForSocket } from './ready.ts';
 export type {
   LimitedProcess,
-  LimitedSpawnOptions,
   LimitPair,
   ProcLimits,
   RlimitMethod,
   RlimitSupport,
 } from './rlimit.ts';
-export {
-  applyRlimits,
-  posixAvailable,
-  readProcLimits,
-  rlimitPreloadPath,
-  rlimitSupport,
-  spawnLimited,
-} from './rlimit.ts';
+export { applyRlimits, rlimitSupport } from './rlimit.ts';
 export type { RlimitResource, Rlimits, RlimitValue } from './rlimit-spec.ts';
-export { RLIMITS_ENV } from './rlimit-spec.ts';
 export type { LimitUsage } from './rlimit-usage.ts';
 export type { RssReport } from './rss.ts';
-export { pageSize, readRss, sampleRss } from './rss.ts';
+export { pageSize, sampleRss } from './rss.ts';
 export type {
   DoubleSignalOptions,
   DoubleSignalResult,
@@ -56,8 +47,15 @@ export type {
   SendSignalOptions,
 } from './signals.ts';
 export { doubleSignal, expectExit, sendSignal, waitForExit } from './signals.ts';
-export type { ExitInfo, NodeSpawnOptions, OutputStream, SpawnOptions } from './spawn.ts';
-export { describeExit, ManagedProcess, spawnNode, spawnProcess, spawnSelf } from './spawn.ts';
+export type {
+  ExitInfo,
+  LimitedSpawnOptions,
+  ManagedProcess,
+  ManagedSpawnOptions,
+  OutputStream,
+  SpawnTarget,
+} from './spawn.ts';
+export { describeExit, spawnManaged } from './spawn.ts';
 export type { DurabilityInput, StoredValue, Violation, ViolationKind } from './verify.ts';
 export { checkDurability, readJsonNumber } from './verify.ts';
-export { isWorker, runWorker, WORKER_ENV, WORKER_FLAG, workerArgs, workerInvocation, workerRole } from './worker.ts';
+export { runWorker } from './worker.ts';

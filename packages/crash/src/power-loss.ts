@@ -26,7 +26,7 @@ export interface PowerLossOptions {
 type JournalLine = Exclude<PowerLossOp, { op: 'fsync' }> | { op: 'fsync'; path: string; ino?: number; blob: string };
 
 /**
- * One tracked tree shared by every child spawned with it (`spawnNode(..., { powerLoss })`, or
+ * One tracked tree shared by every child spawned with it (`spawnManaged({ node: script }, args, { powerLoss })`, or
  * `env()` / `nodeArgs()` for other spawners). Hand it to killWave/runWaves as `powerLoss` and each
  * wave ends with a power loss; or call `cut()` yourself once every tracked child is dead.
  */

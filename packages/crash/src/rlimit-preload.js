@@ -1,4 +1,4 @@
-// Preloaded with `node --import <this file>` by spawnLimited: applies the resource limits in
+// Preloaded with `node --import <this file>` by spawnManaged (option rlimits): applies the resource limits in
 // FAULTLINE_RLIMITS to the child itself with setrlimit(2) before any user code runs, and fails the
 // start loudly rather than running the child unlimited.
 // Plain JavaScript on purpose: a .ts preload makes Node load its TypeScript stripper (a wasm

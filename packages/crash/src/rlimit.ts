@@ -28,7 +28,7 @@ import {
   resolveLimits,
 } from './rlimit-spec.ts';
 import { equalsInherited, type LimitUsage, watchLimits } from './rlimit-usage.ts';
-import { ManagedProcess, type NodeSpawnOptions, type SpawnOptions } from './spawn.ts';
+import type { Invocation, ManagedProcess } from './spawn.ts';
 
 export type RlimitMethod = 'preload' | 'prlimit';
 
@@ -130,7 +130,7 @@ function prlimitAvailable(): boolean {
 
 /** How this machine puts resource limits on a Node child, as `faultline doctor` and the results show it. */
 export interface RlimitSupport {
-  /** What spawnLimited uses for a Node command when no method is asked for. */
+  /** What spawnManaged with rlimits uses for a Node command when no method is asked for. */
   method: RlimitMethod;
   /** `preload via posix addon`, `prlimit(1) fallback (posix addon not built)`, or why neither works. */
   summary: string;
@@ -140,7 +140,7 @@ export interface RlimitSupport {
   prlimit: boolean;
 }
 
-/** Which method spawnLimited picks for Node children here, and why. */
+/** Which method spawnManaged with rlimits picks for Node children here, and why. */
 export function rlimitSupport(): RlimitSupport {
   const posixError = posixProblem();
   const prlimit = prlimitAvailable();
@@ -213,15 +213,6 @@ function inheritedLimits(limits: readonly ResolvedLimit[]): Set<RlimitResource> 
   return new Set(limits.filter((l) => equalsInherited(l, own[l.resource])).map((l) => l.resource));
 }
 
-export interface LimitedSpawnOptions extends NodeSpawnOptions {
-  /** Default: 'preload' for Node commands when `posix` loads, else 'prlimit'. */
-  method?: RlimitMethod;
-  /** Bound on the limits showing up in /proc. Default 5000 ms. */
-  confirmTimeoutMs?: number;
-  /** How often the child's use of its limits is sampled from /proc while it runs. Default 20 ms. */
-  sampleMs?: number;
-}
-
 export interface LimitedProcess {
   proc: ManagedProcess;
   /** The limits read back from /proc/<pid>/limits once applied. */
@@ -236,72 +227,74 @@ export interface LimitedProcess {
   settled: Promise<LimitUsage[]>;
 }
 
-function isNodeBinary(command: string): boolean {
-  return command === process.execPath || /(^|\/)node(\.exe)?$/.test(command);
-}
-
 /** The method for this command: the one asked for if it can work here, else the best one available. */
 function chooseMethod(command: string, node: boolean, wanted: RlimitMethod | undefined): RlimitMethod {
   const method: RlimitMethod = wanted ?? (node && posixAvailable() ? 'preload' : 'prlimit');
   if (method === 'preload' && !node) {
-    throw new CrashError('usage', `spawnLimited: method 'preload' needs a Node command, got ${command}; use 'prlimit'`);
+    throw new CrashError('usage', `spawnManaged: method 'preload' needs a Node command, got ${command}; use 'prlimit'`);
   }
   if (method === 'preload' && !posixAvailable()) {
     throw new CrashError(
       'unavailable',
-      `spawnLimited: method 'preload' needs the posix addon, which does not load here (${posixProblem()}); omit method to fall back to prlimit(1)`,
+      `spawnManaged: method 'preload' needs the posix addon, which does not load here (${posixProblem()}); omit method to fall back to prlimit(1)`,
     );
   }
   if (method === 'prlimit' && !prlimitAvailable()) {
-    throw new CrashError('unavailable', `spawnLimited: ${rlimitSupport().summary}; cannot limit ${command}`);
+    throw new CrashError('unavailable', `spawnManaged: ${rlimitSupport().summary}; cannot limit ${command}`);
   }
   return method;
 }
 
+/** How spawnManaged starts an invocation under limits, decided before the child exists. */
+export interface LimitPlan {
+  /** The command line to start: the preload added to Node's flags, or wrapped in prlimit(1). */
+  invocation: Invocation;
+  limits: ResolvedLimit[];
+  method: RlimitMethod;
+  /** Where the preload reports the limits it set (preload only). */
+  report: string | undefined;
+}
+
 /**
- * Starts `command` under resource limits and resolves once the kernel reports them for the child.
- * For a Node script: `spawnLimited(process.execPath, [script], { nofile: 64 })`. With `as`, run a
- * .js script or use method 'prlimit': Node's TypeScript stripper reserves gigabytes of address
- * space when it loads, after the preload has set the limit.
+ * Checks the limits and picks the method for an invocation. A Node child gets the preload
+ * (`--import`, before its own Node flags); anything else runs under prlimit(1), which execs the
+ * command under the same pid. With `as`, run a .js script or use method 'prlimit': Node's
+ * TypeScript stripper reserves gigabytes of address space when it loads, after the preload set the limit.
  */
-export async function spawnLimited(
-  command: string,
-  args: readonly string[],
-  limits: Rlimits,
-  options: LimitedSpawnOptions = {},
-): Promise<LimitedProcess> {
+export function planLimits(inv: Invocation, limits: Rlimits, wanted: RlimitMethod | undefined): LimitPlan {
   const resolved = resolveLimits(limits);
-  const { method: wanted, confirmTimeoutMs = 5000, sampleMs, nodeArgs = [], ...spawnOptions } = options;
-  const node = isNodeBinary(command);
   reportRlimitCapability();
-  const method = chooseMethod(command, node, wanted);
-  const name = options.name ?? (args.find((a) => !a.startsWith('-')) ?? command).split('/').pop()!;
-  const base: SpawnOptions = { ...spawnOptions, name };
-  let proc: ManagedProcess;
-  let report: string | undefined;
-  if (method === 'preload') {
-    report = join(tmpdir(), `faultline-rlimits-${process.pid}-${randomUUID()}.txt`);
-    proc = new ManagedProcess(command, ['--import', pathToFileURL(rlimitPreloadPath).href, ...nodeArgs, ...args], {
-      ...base,
-      env: { ...base.env, [RLIMITS_ENV]: JSON.stringify(resolved), [RLIMITS_REPORT_ENV]: report },
-    });
-  } else {
-    const inner = node ? [...nodeArgs, ...args] : [...args];
-    proc = new ManagedProcess('prlimit', [...prlimitArgs(resolved), '--', command, ...inner], base);
+  const method = chooseMethod(inv.command, inv.node, wanted);
+  if (method === 'prlimit') {
+    const wrapped = { ...inv, command: 'prlimit', args: [...prlimitArgs(resolved), '--', inv.command, ...inv.args] };
+    return { invocation: wrapped, limits: resolved, method, report: undefined };
   }
+  const report = join(tmpdir(), `faultline-rlimits-${process.pid}-${randomUUID()}.txt`);
+  const env = { ...inv.env, [RLIMITS_ENV]: JSON.stringify(resolved), [RLIMITS_REPORT_ENV]: report };
+  const args = ['--import', pathToFileURL(rlimitPreloadPath).href, ...inv.args];
+  return { invocation: { ...inv, args, env }, limits: resolved, method, report };
+}
+
+/** Watches a child started from a plan and resolves once the kernel shows its limits. */
+export async function confirmLimits(
+  proc: ManagedProcess,
+  plan: LimitPlan,
+  options: { confirmTimeoutMs?: number | undefined; sampleMs?: number | undefined },
+): Promise<LimitedProcess> {
+  const { limits, method, report } = plan;
   const how = method === 'preload' ? 'posix setrlimit preload' : 'prlimit(1)';
   // Watch from the start: a quick child can hit its limit and say so before the read-back returns.
-  const watch = watchLimits(proc, resolved, inheritedLimits(resolved), {
+  const watch = watchLimits(proc, limits, inheritedLimits(limits), {
     method: how,
-    ...(sampleMs ? { sampleMs } : {}),
+    ...(options.sampleMs ? { sampleMs: options.sampleMs } : {}),
   });
-  const applied = await confirm(proc, resolved, report, confirmTimeoutMs);
+  const applied = await confirm(proc, limits, report, options.confirmTimeoutMs ?? 5000);
   return { proc, applied, method, usage: watch.usage, settled: watch.settled };
 }
 
 /**
  * Changes the limits of a running process with `prlimit --pid` and reads them back. Evidence as
- * for spawnLimited: a ManagedProcess is watched until it exits (`settled`); a bare pid cannot be
+ * for spawnManaged with rlimits: a ManagedProcess is watched until it exits (`settled`); a bare pid cannot be
  * watched, so it gets only a "did not act" entry saying so.
  */
 export async function applyRlimits(

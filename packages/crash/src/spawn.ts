@@ -6,6 +6,8 @@ import { CrashError } from './errors.ts';
 import type { PowerLoss } from './power-loss.ts';
 import { groupReused, isProcessAlive, listProcesses, readProcStat } from './process-table.ts';
 import { type TrackedProcess, trackProcess } from './registry.ts';
+import { confirmLimits, type LimitedProcess, planLimits, type RlimitMethod } from './rlimit.ts';
+import type { Rlimits } from './rlimit-spec.ts';
 import { workerInvocation } from './worker.ts';
 
 export interface ExitInfo {
@@ -16,8 +18,8 @@ export interface ExitInfo {
 
 export type OutputStream = 'stdout' | 'stderr';
 
-export interface SpawnOptions {
-  /** A short label for messages and evidence, e.g. "worker-2"; defaults to the file's basename. */
+export interface ManagedSpawnOptions {
+  /** A short label for messages and evidence, e.g. "worker-2"; defaults to the script's basename or the role. */
   name?: string;
   cwd?: string;
   /** Added to (not replacing) the parent's environment. */
@@ -28,13 +30,39 @@ export interface SpawnOptions {
   persistent?: boolean;
   /** How many output lines per stream to keep for waitForLine and messages. Default 500. */
   keepLines?: number;
+  /** Node children: extra Node flags placed before the script, e.g. ['--import', preload]. */
+  nodeArgs?: readonly string[];
+  /** Node children: journal their fs operations under this tracker's root, for a power loss after they die. */
+  powerLoss?: PowerLoss;
 }
 
-export interface NodeSpawnOptions extends SpawnOptions {
-  /** Extra Node flags placed before the script, e.g. ['--import', preload]. */
-  nodeArgs?: readonly string[];
-  /** Journal the child's fs operations under this tracker's root, for a power loss after it dies. */
-  powerLoss?: PowerLoss;
+/** spawnManaged's options with resource limits: the call then resolves once the kernel shows them. */
+export interface LimitedSpawnOptions extends ManagedSpawnOptions {
+  /** e.g. `{ nofile: 64 }`: a number sets soft = hard, `{ soft, hard? }` sets them apart. */
+  rlimits: Rlimits;
+  /** Default: 'preload' for Node children when `posix` loads, else 'prlimit'. */
+  method?: RlimitMethod;
+  /** Bound on the limits showing up in /proc. Default 5000 ms. */
+  confirmTimeoutMs?: number;
+  /** How often the child's use of its limits is sampled from /proc while it runs. Default 20 ms. */
+  sampleMs?: number;
+}
+
+/**
+ * What spawnManaged starts: an executable (the system under test, a shell tool...), a Node script
+ * (`.js` or `.ts`, run by this process's Node binary), or a file (usually `import.meta.filename`)
+ * as a self-spawned worker of `role` (see runWorker).
+ */
+export type SpawnTarget = string | { node: string } | { self: string; role: string };
+
+/** The command line a target resolves to, before any resource-limit wrapper. */
+export interface Invocation {
+  command: string;
+  args: string[];
+  /** Whether the command is a Node binary (so a preload can reach it). */
+  node: boolean;
+  name: string;
+  env: Record<string, string | undefined> | undefined;
 }
 
 type LineListener = (line: string, stream: OutputStream) => void;
@@ -58,7 +86,7 @@ export class ManagedProcess implements TrackedProcess {
   readonly #listeners = new Set<LineListener>();
   readonly #keep: number;
 
-  constructor(command: string, args: readonly string[], options: SpawnOptions = {}) {
+  constructor(command: string, args: readonly string[], options: ManagedSpawnOptions = {}) {
     this.command = command;
     this.args = [...args];
     this.persistent = options.persistent ?? false;
@@ -204,31 +232,68 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Starts any executable (the system under test, a shell tool...). */
-export function spawnProcess(command: string, args: readonly string[] = [], options: SpawnOptions = {}) {
-  return new ManagedProcess(command, args, options);
+function isNodeBinary(command: string): boolean {
+  return command === process.execPath || /(^|\/)node(\.exe)?$/.test(command);
 }
 
-/** Starts a Node script (.js or .ts, which Node 24 runs directly) with this process's Node binary. */
-export function spawnNode(script: string, args: readonly string[] = [], options: NodeSpawnOptions = {}) {
-  const { nodeArgs = [], powerLoss, ...rest } = options;
-  return new ManagedProcess(process.execPath, [...nodeArgs, script, ...args], {
-    name: basename(script),
-    ...rest,
-    ...(powerLoss === undefined ? {} : { env: { ...rest.env, ...powerLoss.env(rest.env?.NODE_OPTIONS) } }),
-  });
+/** Resolves a target to its command line: Node flags before the script, the worker gate, the power-loss preload. */
+function invocation(target: SpawnTarget, args: readonly string[], options: ManagedSpawnOptions): Invocation {
+  const { nodeArgs = [], powerLoss } = options;
+  let inv: Invocation;
+  if (typeof target === 'string') {
+    const node = isNodeBinary(target);
+    const name = basename(args.find((a) => !a.startsWith('-')) ?? target);
+    inv = { command: target, args: node ? [...nodeArgs, ...args] : [...args], node, name, env: options.env };
+  } else if ('node' in target) {
+    const script = target.node;
+    inv = {
+      command: process.execPath,
+      args: [...nodeArgs, script, ...args],
+      node: true,
+      name: basename(script),
+      env: options.env,
+    };
+  } else {
+    const gate = workerInvocation(target.role);
+    const all = [...nodeArgs, target.self, ...gate.args, ...args];
+    inv = { command: process.execPath, args: all, node: true, name: target.role, env: { ...options.env, ...gate.env } };
+  }
+  if (powerLoss !== undefined) inv.env = { ...inv.env, ...powerLoss.env(inv.env?.NODE_OPTIONS) };
+  if (options.name !== undefined) inv.name = options.name;
+  return inv;
+}
+
+function start(inv: Invocation, options: ManagedSpawnOptions): ManagedProcess {
+  return new ManagedProcess(inv.command, inv.args, { ...options, name: inv.name, env: inv.env });
 }
 
 /**
- * Starts `file` (usually `import.meta.filename`) as a worker of `role`: the argv flag and the
- * FAULTLINE_WORKER env var both name the role, and the file's `runWorker(role, main)` /
- * `isWorker(role)` branch runs `main` with `args`.
+ * The one way to start a managed process: `spawnManaged('redis-server', ['--port', '0'])`,
+ * `spawnManaged({ node: 'server.ts' }, args, { powerLoss })`,
+ * `spawnManaged({ self: import.meta.filename, role: 'writer' }, args)`. With `rlimits` it resolves,
+ * once the kernel shows the limits, to a LimitedProcess (the child is watched for hitting them).
  */
-export function spawnSelf(file: string, role: string, args: readonly string[] = [], options: NodeSpawnOptions = {}) {
-  const gate = workerInvocation(role);
-  return spawnNode(file, [...gate.args, ...args], {
-    name: role,
-    ...options,
-    env: { ...options.env, ...gate.env },
-  });
+export function spawnManaged(
+  target: SpawnTarget,
+  args: readonly string[],
+  options: LimitedSpawnOptions,
+): Promise<LimitedProcess>;
+export function spawnManaged(
+  target: SpawnTarget,
+  args?: readonly string[],
+  options?: ManagedSpawnOptions,
+): ManagedProcess;
+export function spawnManaged(
+  target: SpawnTarget,
+  args: readonly string[] = [],
+  options: ManagedSpawnOptions | LimitedSpawnOptions = {},
+): ManagedProcess | Promise<LimitedProcess> {
+  if (!('rlimits' in options) || options.rlimits === undefined)
+    return start(invocation(target, args, options), options);
+  const { rlimits, method, confirmTimeoutMs, sampleMs, ...rest } = options;
+  return (async () => {
+    const plan = planLimits(invocation(target, args, rest), rlimits, method);
+    const proc = start(plan.invocation, rest);
+    return confirmLimits(proc, plan, { confirmTimeoutMs, sampleMs });
+  })();
 }

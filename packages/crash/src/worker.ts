@@ -25,7 +25,7 @@ export function workerRole(argv: readonly string[] = process.argv, env: NodeJS.P
   if (role === '' || env[WORKER_ENV] !== role) {
     throw new CrashError(
       'usage',
-      `${flag} is reserved for workers spawned by @faultline/crash (spawnSelf), and ${WORKER_ENV}` +
+      `${flag} is reserved for workers spawned by @faultline/crash (spawnManaged({ self, role })), and ${WORKER_ENV}` +
         ` is ${env[WORKER_ENV] === undefined ? 'unset' : `'${env[WORKER_ENV]}'`}; do not pass the flag by hand`,
     );
   }
@@ -38,7 +38,7 @@ export function isWorker(role?: string): boolean {
   return actual !== undefined && (role === undefined || actual === role);
 }
 
-/** The arguments after the worker flag (what the parent passed as `args` to spawnSelf). */
+/** The arguments after the worker flag (what the parent passed as `args` to spawnManaged). */
 export function workerArgs(argv: readonly string[] = process.argv): string[] {
   const at = argv.findIndex((a) => a.startsWith(`${WORKER_FLAG}=`));
   return at < 0 ? [] : argv.slice(at + 1);

@@ -12,7 +12,7 @@ import {
   maxValue,
   readJsonNumber,
   runWaves,
-  spawnSelf,
+  spawnManaged,
   type Violation,
   type WavesReport,
 } from '../src/index.ts';
@@ -44,9 +44,8 @@ async function checkpointWaves(s: Scenario): Promise<WavesReport> {
       stopOnViolation: s.stopOnViolation ?? true,
       spawn: (wave) =>
         Array.from({ length: WORKERS }, (_, i) =>
-          spawnSelf(
-            fixture('checkpoint-writer.ts'),
-            s.role,
+          spawnManaged(
+            { self: fixture('checkpoint-writer.ts'), role: s.role },
             [checkpoint(i), journal(wave, i), `${s.start(wave)}`, `${s.pauseMs}`],
             {
               name: `${s.role}-${i}`,

@@ -1,15 +1,8 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import {
-  checkDurability,
-  journalLength,
-  lastValue,
-  maxValue,
-  openJournal,
-  readJournal,
-  readJsonNumber,
-} from '../src/index.ts';
+import { checkDurability, journalLength, lastValue, maxValue, openJournal, readJsonNumber } from '../src/index.ts';
+import { readJournal } from '../src/journal.ts';
 import { tempDir } from './helpers.ts';
 
 const tmp = tempDir();

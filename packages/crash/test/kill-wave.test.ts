@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureEvidence } from '@faultline/evidence';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { installOrphanGuard, journalLength, killWave, lastValue, spawnSelf } from '../src/index.ts';
+import { installOrphanGuard, journalLength, killWave, lastValue, spawnManaged } from '../src/index.ts';
 import { fixture, tempDir } from './helpers.ts';
 
 installOrphanGuard(afterEach);
@@ -12,7 +12,9 @@ const workers = fixture('workers.ts');
 
 function journalWorkers(label: string, n: number) {
   const journals = Array.from({ length: n }, (_, i) => join(tmp.dir, `${label}-${i}.log`));
-  const procs = journals.map((j, i) => spawnSelf(workers, 'journal', [j, '5'], { name: `${label}-${i}` }));
+  const procs = journals.map((j, i) =>
+    spawnManaged({ self: workers, role: 'journal' }, [j, '5'], { name: `${label}-${i}` }),
+  );
   return { journals, procs, progress: (i: number) => journalLength(journals[i]!) };
 }
 
@@ -81,7 +83,7 @@ describe('kill waves', () => {
 
   test('vacuity guard: a worker that died before the kill fails the wave (and nothing leaks)', async () => {
     const { procs, progress } = journalWorkers('early', 1);
-    const early = spawnSelf(workers, 'exit-early', [], { name: 'quitter' });
+    const early = spawnManaged({ self: workers, role: 'exit-early' }, [], { name: 'quitter' });
     await early.exited; // died before the wave, on a loaded machine too
     await expect(
       killWave({ workers: [...procs, early], progress: (i) => (i === 0 ? progress(0) : 0) }),
@@ -101,7 +103,7 @@ describe('kill waves', () => {
     try {
       const journal = join(tmp.dir, 'earlier-wave.log');
       writeFileSync(journal, Array.from({ length: 40 }, (_, i) => `${i}\n`).join(''));
-      const idle = [0, 1].map((i) => spawnSelf(workers, 'idle', [], { name: `stale-${i}` }));
+      const idle = [0, 1].map((i) => spawnManaged({ self: workers, role: 'idle' }, [], { name: `stale-${i}` }));
       await expect(
         killWave({ workers: idle, progress: () => journalLength(journal), progressTimeoutMs: 800, wave: 2 }),
       ).rejects.toThrow(
@@ -124,7 +126,7 @@ describe('kill waves', () => {
     try {
       const journal = join(tmp.dir, 'continued.log');
       writeFileSync(journal, Array.from({ length: 40 }, (_, i) => `${i}\n`).join(''));
-      const [proc] = [spawnSelf(workers, 'journal', [journal, '5'], { name: 'continued' })];
+      const [proc] = [spawnManaged({ self: workers, role: 'journal' }, [journal, '5'], { name: 'continued' })];
       const result = await killWave({
         workers: [proc!],
         progress: () => journalLength(journal),
@@ -141,7 +143,7 @@ describe('kill waves', () => {
   });
 
   test('vacuity guard: no progress within the bound fails the wave with every worker’s progress', async () => {
-    const idle = [0, 1].map((i) => spawnSelf(workers, 'idle', [], { name: `idle-${i}` }));
+    const idle = [0, 1].map((i) => spawnManaged({ self: workers, role: 'idle' }, [], { name: `idle-${i}` }));
     await expect(
       killWave({ workers: idle, progress: () => 0, progressTimeoutMs: 1500, wave: 3, progressLabel: 'checkpoint' }),
     ).rejects.toThrow(

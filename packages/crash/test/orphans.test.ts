@@ -4,7 +4,7 @@ import {
   findOrphans,
   installOrphanGuard,
   isProcessAlive,
-  spawnSelf,
+  spawnManaged,
   waitForLine,
 } from '../src/index.ts';
 import { fixture } from './helpers.ts';
@@ -12,7 +12,7 @@ import { fixture } from './helpers.ts';
 installOrphanGuard(afterEach);
 
 async function tree() {
-  const parent = spawnSelf(fixture('workers.ts'), 'tree', [], { name: 'tree' });
+  const parent = spawnManaged({ self: fixture('workers.ts'), role: 'tree' }, [], { name: 'tree' });
   const grandchild = Number((await waitForLine(parent, /grandchild (\d+)/))[1]);
   return { parent, grandchild };
 }
@@ -53,7 +53,10 @@ describe('orphan detection', () => {
   });
 
   test('persistent processes are exempt from the per-test check but not from the final one', async () => {
-    const server = spawnSelf(fixture('workers.ts'), 'idle', [], { name: 'shared-server', persistent: true });
+    const server = spawnManaged({ self: fixture('workers.ts'), role: 'idle' }, [], {
+      name: 'shared-server',
+      persistent: true,
+    });
     await waitForLine(server, 'started');
     await assertNoOrphans();
     expect(server.running).toBe(true);

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from 'vitest';
-import { findOrphans, readProcStat } from '../src/index.ts';
+import { findOrphans } from '../src/index.ts';
+import { readProcStat } from '../src/process-table.ts';
 
 const REGISTRY = Symbol.for('faultline.crash.registry');
 

@@ -11,15 +11,14 @@ import {
   installOrphanGuard,
   journalLength,
   maxValue,
-  PowerLoss,
   powerLoss,
-  powerLossPreloadPath,
   readJsonNumber,
   runWaves,
-  spawnSelf,
+  spawnManaged,
   type Violation,
   type WavesReport,
 } from '../src/index.ts';
+import { PowerLoss, powerLossPreloadPath } from '../src/power-loss.ts';
 import { fixture, tempDir } from './helpers.ts';
 
 installOrphanGuard(afterEach);
@@ -43,10 +42,14 @@ async function waves(role: Role, withPowerLoss: boolean, count = 2): Promise<Wav
       ...(power === undefined ? {} : { powerLoss: power }),
       spawn: (wave) =>
         Array.from({ length: WORKERS }, (_, i) =>
-          spawnSelf(fixture('power-loss-writer.ts'), role, [checkpoint(i), journal(wave, i), `${wave * 1_000_000}`], {
-            name: `${role}-${i}`,
-            ...(power === undefined ? {} : { powerLoss: power }),
-          }),
+          spawnManaged(
+            { self: fixture('power-loss-writer.ts'), role: role },
+            [checkpoint(i), journal(wave, i), `${wave * 1_000_000}`],
+            {
+              name: `${role}-${i}`,
+              ...(power === undefined ? {} : { powerLoss: power }),
+            },
+          ),
         ),
       progress: (i, _w, wave) => journalLength(journal(wave, i)),
       verify: (wave) => {

@@ -3,8 +3,7 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import {
   CrashError,
   installOrphanGuard,
-  spawnNode,
-  spawnProcess,
+  spawnManaged,
   waitFor,
   waitForLine,
   waitForPort,
@@ -19,7 +18,7 @@ afterAll(tmp.cleanup);
 describe('readiness waits', () => {
   test('waits for a log line (with captures), a TCP port and a Unix socket', async () => {
     const socket = join(tmp.dir, 'ctl.sock');
-    const server = spawnNode(fixture('server.ts'), [socket, '150']);
+    const server = spawnManaged({ node: fixture('server.ts') }, [socket, '150']);
     const match = await waitForLine(server, /listening on (\d+)/, { timeoutMs: 10_000 });
     const port = Number(match[1]);
     await waitForPort(port, { process: server });
@@ -29,7 +28,7 @@ describe('readiness waits', () => {
   });
 
   test('a line wait that times out says what it waited for, where, and the last output', async () => {
-    const server = spawnNode(fixture('graceful.ts'));
+    const server = spawnManaged({ node: fixture('graceful.ts') });
     await waitForLine(server, 'ready');
     const error = await waitForLine(server, /never printed/, { timeoutMs: 200, stream: 'stdout' }).catch((e) => e);
     expect(error).toBeInstanceOf(CrashError);
@@ -45,11 +44,13 @@ describe('readiness waits', () => {
 
   test('a wait fails fast when the process exits first', async () => {
     const started = Date.now();
-    const crasher = spawnNode('-e', ['console.error("config missing"); process.exit(2)'], { name: 'crasher' });
+    const crasher = spawnManaged(process.execPath, ['-e', 'console.error("config missing"); process.exit(2)'], {
+      name: 'crasher',
+    });
     await expect(waitForLine(crasher, /listening/, { timeoutMs: 20_000 })).rejects.toThrow(
       /pid \d+ \(crasher\) exited with code 2 while waiting for \/listening\/ on stdout\/stderr \(last output: config missing\)/,
     );
-    const other = spawnProcess('sh', ['-c', 'exit 4'], { name: 'sh-exit' });
+    const other = spawnManaged('sh', ['-c', 'exit 4'], { name: 'sh-exit' });
     await expect(waitForPort(1, { process: other, timeoutMs: 20_000 })).rejects.toThrow(
       /\(sh-exit\) exited with code 4/,
     );
@@ -77,6 +78,6 @@ describe('readiness waits', () => {
   });
 
   test('spawning a missing command fails with a clear message', () => {
-    expect(() => spawnProcess('/definitely/not/here', [])).toThrow(/spawn \/definitely\/not\/here: no pid/);
+    expect(() => spawnManaged('/definitely/not/here', [])).toThrow(/spawn \/definitely\/not\/here: no pid/);
   });
 });

@@ -45,8 +45,13 @@ function installedProject(name: string, posix: 'unbuilt' | 'built'): string {
   mkdirSync(join(root, 'run'));
   writeFileSync(
     join(root, 'limited.mjs'),
-    `import { rlimitSupport, spawnLimited, waitForExit, waitForLine } from '@faultline/crash';
-const limited = await spawnLimited(process.execPath, [${JSON.stringify(fixture('limits-probe.mjs'))}, 'nofile'], { nofile: 64 });
+    `import {
+  rlimitSupport,
+  spawnManaged,
+  waitForExit,
+  waitForLine,
+} from '@faultline/crash';
+const limited = await spawnManaged(process.execPath, [${JSON.stringify(fixture('limits-probe.mjs'))}, 'nofile'], { rlimits: { nofile: 64 } });
 const line = await waitForLine(limited.proc, /^nofile /);
 await waitForExit(limited.proc);
 console.log(JSON.stringify({ support: rlimitSupport(), method: limited.method, applied: limited.applied.nofile, line: line.input }));

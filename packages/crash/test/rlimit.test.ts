@@ -7,14 +7,13 @@ import {
   applyRlimits,
   CrashError,
   installOrphanGuard,
-  posixAvailable,
-  readProcLimits,
+  type Rlimits,
   rlimitSupport,
-  spawnLimited,
+  spawnManaged,
   waitForExit,
   waitForLine,
 } from '../src/index.ts';
-import { explainPosixError } from '../src/rlimit.ts';
+import { explainPosixError, posixAvailable, readProcLimits } from '../src/rlimit.ts';
 import { fixture, tempDir } from './helpers.ts';
 
 installOrphanGuard(afterEach);
@@ -23,13 +22,12 @@ afterAll(tmp.cleanup);
 const probe = fixture('limits-probe.mjs');
 const MiB = 1024 * 1024;
 
-async function probeWith(
-  mode: string,
-  limits: Parameters<typeof spawnLimited>[2],
-  method?: 'preload' | 'prlimit',
-  arg = '',
-) {
-  const limited = await spawnLimited(process.execPath, [probe, mode, arg], limits, method ? { method } : {});
+async function probeWith(mode: string, limits: Rlimits, method?: 'preload' | 'prlimit', arg = '') {
+  const limited = await spawnManaged(
+    process.execPath,
+    [probe, mode, arg],
+    method ? { method, rlimits: limits } : { rlimits: limits },
+  );
   const line = await waitForLine(limited.proc, new RegExp(`^${mode} `));
   await waitForExit(limited.proc);
   return { ...limited, line: line.input };
@@ -113,7 +111,7 @@ describe('resource limits', () => {
   test('applyRlimits changes a running process with prlimit --pid; a limit it never came near does not act', async () => {
     const { log, restore } = captureEvidence(1000);
     try {
-      const { proc } = await spawnLimited(process.execPath, [probe, 'hold'], { nofile: 4096 });
+      const { proc } = await spawnManaged(process.execPath, [probe, 'hold'], { rlimits: { nofile: 4096 } });
       await waitForLine(proc, 'holding');
       const read = await applyRlimits(proc, { nofile: { soft: 100 } });
       expect(read.nofile.soft).toBe(100);
@@ -132,18 +130,18 @@ describe('resource limits', () => {
   });
 
   test('bad limits and impossible methods fail with clear messages', async () => {
-    await expect(spawnLimited(process.execPath, [probe], {})).rejects.toThrow(/no rlimits given/);
-    await expect(spawnLimited(process.execPath, [probe], { nofile: { soft: 10, hard: 5 } })).rejects.toThrow(
-      /rlimit nofile: soft 10 exceeds hard 5/,
-    );
-    await expect(spawnLimited('/bin/true', [], { nofile: 64 }, { method: 'preload' })).rejects.toThrow(
+    await expect(spawnManaged(process.execPath, [probe], { rlimits: {} })).rejects.toThrow(/no rlimits given/);
+    await expect(
+      spawnManaged(process.execPath, [probe], { rlimits: { nofile: { soft: 10, hard: 5 } } }),
+    ).rejects.toThrow(/rlimit nofile: soft 10 exceeds hard 5/);
+    await expect(spawnManaged('/bin/true', [], { method: 'preload', rlimits: { nofile: 64 } })).rejects.toThrow(
       /method 'preload' needs a Node command/,
     );
-    await expect(spawnLimited(process.execPath, [probe], { nofile: -1 })).rejects.toMatchObject({
+    await expect(spawnManaged(process.execPath, [probe], { rlimits: { nofile: -1 } })).rejects.toMatchObject({
       name: 'CrashError',
       kind: 'usage',
     });
-    await expect(spawnLimited('/bin/true', [], { nofile: 64 }, { method: 'preload' })).rejects.toBeInstanceOf(
+    await expect(spawnManaged('/bin/true', [], { method: 'preload', rlimits: { nofile: 64 } })).rejects.toBeInstanceOf(
       CrashError,
     );
     expect(() => readProcLimits(2 ** 30)).toThrow(expect.objectContaining({ kind: 'unavailable' }));
@@ -171,7 +169,7 @@ describe('rlimit evidence says how close the child came to the limit', () => {
     test(`a child that never opens a file under NOFILE=256 (${method}) records nothing that covers, and says why`, async () => {
       const { log, restore } = captureEvidence(1000);
       try {
-        const limited = await spawnLimited(process.execPath, [probe, 'hold'], { nofile: 256 }, { method });
+        const limited = await spawnManaged(process.execPath, [probe, 'hold'], { method, rlimits: { nofile: 256 } });
         await waitForLine(limited.proc, 'holding');
         limited.proc.kill('SIGTERM');
         const usage = await limited.settled;
@@ -204,7 +202,7 @@ describe('rlimit evidence says how close the child came to the limit', () => {
     try {
       const inherited = readProcLimits(process.pid).nofile;
       const limits = { nofile: { soft: inherited.soft!, hard: inherited.hard! } };
-      const limited = await spawnLimited(process.execPath, [probe, 'hold'], limits);
+      const limited = await spawnManaged(process.execPath, [probe, 'hold'], { rlimits: limits });
       await waitForLine(limited.proc, 'holding');
       limited.proc.kill('SIGTERM');
       await limited.settled;
@@ -222,7 +220,7 @@ describe('rlimit evidence says how close the child came to the limit', () => {
   test('a child that runs out of descriptors records the hit with its peak', async () => {
     const { log, restore } = captureEvidence(1000);
     try {
-      const limited = await spawnLimited(process.execPath, [probe, 'nofile'], { nofile: 64 });
+      const limited = await spawnManaged(process.execPath, [probe, 'nofile'], { rlimits: { nofile: 64 } });
       await waitForLine(limited.proc, /^nofile /);
       const usage = await limited.settled;
       expect(usage[0]).toMatchObject({ resource: 'nofile', limit: 64, hit: true });
@@ -247,12 +245,12 @@ describe('rlimit evidence says how close the child came to the limit', () => {
       // wait for (and remove) the preload's report, not race it.
       const { soft, hard } = readProcLimits(process.pid).nofile;
       for (const limits of [{ nofile: 512 }, { nofile: { soft: soft!, hard: hard! } }]) {
-        const limited = await spawnLimited(process.execPath, [probe, 'hold'], limits, { method: 'preload' });
+        const limited = await spawnManaged(process.execPath, [probe, 'hold'], { method: 'preload', rlimits: limits });
         await waitForLine(limited.proc, 'holding');
         limited.proc.kill('SIGKILL');
         await limited.proc.exited;
       }
-      const quick = await spawnLimited(process.execPath, ['-e', ''], { nofile: 512 }, { method: 'preload' });
+      const quick = await spawnManaged(process.execPath, ['-e', ''], { method: 'preload', rlimits: { nofile: 512 } });
       await quick.proc.exited;
       expect(readdirSync(dir).filter((f) => f.startsWith('faultline-rlimits-'))).toEqual([]);
     });

@@ -3,12 +3,12 @@ import {
   installOrphanGuard,
   LatencyRecorder,
   pageSize,
-  readRss,
   sampleRss,
   sendSignal,
-  spawnNode,
+  spawnManaged,
   waitForLine,
 } from '../src/index.ts';
+import { readRss } from '../src/rss.ts';
 import { fixture } from './helpers.ts';
 
 installOrphanGuard(afterEach);
@@ -17,7 +17,7 @@ const MiB = 1024 * 1024;
 describe('RSS sampler', () => {
   test('catches a transient 64 MiB allocation in another process, and not an idle one', async () => {
     expect(pageSize()).toBeGreaterThanOrEqual(4096);
-    const proc = spawnNode(fixture('allocator.ts'), ['64']);
+    const proc = spawnManaged({ node: fixture('allocator.ts') }, ['64']);
     await waitForLine(proc, 'ready');
     const idle = await sampleRss(proc.pid, () => new Promise((resolve) => setTimeout(resolve, 150)));
     expect(idle.growth).toBeLessThan(16 * MiB);

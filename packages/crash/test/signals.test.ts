@@ -4,13 +4,12 @@ import {
   doubleSignal,
   expectExit,
   installOrphanGuard,
-  readProcStat,
   sendSignal,
-  spawnNode,
-  spawnProcess,
+  spawnManaged,
   waitForExit,
   waitForLine,
 } from '../src/index.ts';
+import { readProcStat } from '../src/process-table.ts';
 import { fixture } from './helpers.ts';
 
 installOrphanGuard(afterEach);
@@ -20,7 +19,7 @@ installOrphanGuard(afterEach);
  * so while this loop is blocked the exit stays unreaped. Busy-waits (bounded, 5 s) for state Z.
  */
 function unreapedExit() {
-  const proc = spawnProcess(process.execPath, ['-e', 'process.exit(0)'], { name: 'quick-exit' });
+  const proc = spawnManaged(process.execPath, ['-e', 'process.exit(0)'], { name: 'quick-exit' });
   const deadline = Date.now() + 5000;
   while (readProcStat(proc.pid)?.state !== 'Z') {
     if (Date.now() > deadline) throw new Error(`${proc.describe()} did not become a zombie within 5 s`);
@@ -29,7 +28,7 @@ function unreapedExit() {
 }
 
 async function daemon(drainMs: number) {
-  const proc = spawnNode(fixture('graceful.ts'), [String(drainMs)]);
+  const proc = spawnManaged({ node: fixture('graceful.ts') }, [String(drainMs)]);
   await waitForLine(proc, 'ready');
   return proc;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { workerArgs, workerInvocation, workerRole } from '../src/index.ts';
+import { workerArgs, workerInvocation, workerRole } from '../src/worker.ts';
 
 describe('self-spawn gating', () => {
   test('a worker needs both the argv flag and the matching env var', () => {

@@ -11,7 +11,7 @@ import {
   maxValue,
   runWaves,
   type StoredValue,
-  spawnSelf,
+  spawnManaged,
   type Violation,
   type WavesReport,
 } from '@faultline/crash';
@@ -61,7 +61,9 @@ async function twoWaves(role: 'checkpoint-writer' | 'checkpoint-writer-lww') {
     when: { randomMs: [100, 400] }, // seeded by FAULTLINE_SEED: the same run replays
     spawn: (wave) =>
       Array.from({ length: WRITERS }, (_, i) =>
-        spawnSelf(WRITER, role, [file, journal(wave, i), key(i), String(START(wave))], { name: `writer-${i}` }),
+        spawnManaged({ self: WRITER, role: role }, [file, journal(wave, i), key(i), String(START(wave))], {
+          name: `writer-${i}`,
+        }),
       ),
     // A wave counts as progressing only once EVERY writer has journaled a put, so the checks
     // below bite on all 4 keys in both waves (the seeded delay starts from that moment).

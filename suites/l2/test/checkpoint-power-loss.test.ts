@@ -13,7 +13,7 @@ import {
   powerLoss,
   runWaves,
   type StoredValue,
-  spawnSelf,
+  spawnManaged,
   type Violation,
   type WavesReport,
 } from '@faultline/crash';
@@ -59,11 +59,15 @@ async function powerLossWaves(env: Record<string, string> = {}): Promise<WavesRe
       powerLoss: power,
       spawn: (wave) =>
         Array.from({ length: WRITERS }, (_, i) =>
-          spawnSelf(WRITER, 'checkpoint-writer', [file, journal(wave, i), key(i), String(wave === 1 ? 1000 : 0)], {
-            name: `writer-${i}`,
-            powerLoss: power,
-            env,
-          }),
+          spawnManaged(
+            { self: WRITER, role: 'checkpoint-writer' },
+            [file, journal(wave, i), key(i), String(wave === 1 ? 1000 : 0)],
+            {
+              name: `writer-${i}`,
+              powerLoss: power,
+              env,
+            },
+          ),
         ),
       progress: (i, _w, wave) => {
         const lengths = Array.from({ length: WRITERS }, (_, j) => journalLength(journal(wave, j)));

@@ -1,4 +1,4 @@
-// fd-exhaustion: the real daemon runs under a low RLIMIT_NOFILE (spawnLimited: setrlimit in a
+// fd-exhaustion: the real daemon runs under a low RLIMIT_NOFILE (spawnManaged with rlimits: setrlimit in a
 // preload, read back from /proc/<pid>/limits). A burst of concurrent reads is held at an
 // `origin.read` sleep failpoint while their sockets use up the remaining descriptors, so when the
 // reads go on to open origin and chunk files, descriptor exhaustion happens INSIDE request

@@ -15,8 +15,7 @@ import {
   type LimitedProcess,
   type ManagedProcess,
   type Rlimits,
-  spawnLimited,
-  spawnNode,
+  spawnManaged,
   waitFor,
   waitForExit,
   waitForLine,
@@ -174,7 +173,7 @@ export interface Daemon {
   control: string;
   /** Address of the failpoint HTTP control, when started with `failpointControl`. */
   failpoints: string | null;
-  /** rlimits applied (spawnLimited), when started with `limits`. */
+  /** rlimits applied (spawnManaged with rlimits), when started with `limits`. */
   limited: LimitedProcess | null;
 }
 
@@ -183,7 +182,7 @@ export interface StartOptions {
   failpoints?: string;
   /** Start failpoint HTTP control on a unix socket in the config dir (to read hit counts). */
   failpointControl?: boolean;
-  /** Start under resource limits (spawnLimited: posix preload, evidence recorded). */
+  /** Start under resource limits (spawnManaged with rlimits: posix preload, evidence recorded). */
   limits?: Rlimits;
   env?: Record<string, string>;
   name?: string;
@@ -194,7 +193,7 @@ const daemons = new Set<ManagedProcess>();
 
 /** Spawns the daemon through its bin without waiting for readiness (for refusal tests). */
 export function launchDaemon(config: TestConfig, options: StartOptions = {}): ManagedProcess {
-  const proc = spawnNode(BIN, ['serve', '--config', config.path], {
+  const proc = spawnManaged({ node: BIN }, ['serve', '--config', config.path], {
     name: options.name ?? 'media-cache',
     env: daemonEnv(config, options),
   });
@@ -214,9 +213,10 @@ export async function startDaemon(config: TestConfig, options: StartOptions = {}
   let proc: ManagedProcess;
   let limited: LimitedProcess | null = null;
   if (options.limits !== undefined) {
-    limited = await spawnLimited(process.execPath, [BIN, 'serve', '--config', config.path], options.limits, {
+    limited = await spawnManaged({ node: BIN }, ['serve', '--config', config.path], {
       name: options.name ?? 'media-cache',
       env: daemonEnv(config, options),
+      rlimits: options.limits,
     });
     proc = limited.proc;
     daemons.add(proc);

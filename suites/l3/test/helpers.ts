@@ -10,7 +10,7 @@ import { createServer, type IncomingHttpHeaders, request, type Server } from 'no
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ManagedProcess, spawnNode, waitFor, waitForLine } from '@faultline/crash';
+import { type ManagedProcess, spawnManaged, waitFor, waitForLine } from '@faultline/crash';
 import {
   type NetProxy,
   type NetworkEnvironment,
@@ -521,7 +521,7 @@ export async function startChildDaemon(dir: string, config: Record<string, unkno
   const path = join(dir, 'config.json');
   const unsafe = { ...(config.unsafe as Record<string, boolean> | undefined), ...unsafeFromBreaks() };
   await writeFile(path, `${JSON.stringify({ ...config, unsafe }, null, 2)}\n`);
-  const proc = spawnNode(BIN, ['serve', '--config', path], { name: 'media-cache' });
+  const proc = spawnManaged({ node: BIN }, ['serve', '--config', path], { name: 'media-cache' });
   children.add(proc);
   const match = await waitForLine(proc, /^\{"event":"ready".*\}$/, { stream: 'stdout', timeoutMs: 15_000 });
   const ready = JSON.parse(match[0]) as { http: string; control: string; pid: number };

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ManagedProcess, spawnProcess, waitForExit, waitForLine } from '@faultline/crash';
+import { type ManagedProcess, spawnManaged, waitForExit, waitForLine } from '@faultline/crash';
 
 export interface RedisServer {
   port: number;
@@ -35,7 +35,7 @@ const BINARY = process.env.REDIS_SERVER ?? 'redis-server';
 async function launch(port: number, dir: string, persistent: boolean): Promise<ManagedProcess> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push('--appendonly', 'yes', '--appendfsync', 'always');
-  const proc = spawnProcess(BINARY, args, { name: 'redis-server', persistent });
+  const proc = spawnManaged(BINARY, args, { name: 'redis-server', persistent });
   await waitForLine(proc, /Ready to accept connections/, { timeoutMs: 10_000 });
   return proc;
 }

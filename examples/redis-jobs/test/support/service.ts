@@ -3,7 +3,7 @@
 // Plus a JobStore of the tests' own, to look into Redis and enqueue behind the service's back.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { installOrphanGuard, type ManagedProcess, spawnNode, waitFor, waitForLine } from '@faultline/crash';
+import { installOrphanGuard, type ManagedProcess, spawnManaged, waitFor, waitForLine } from '@faultline/crash';
 import type { Redis } from 'ioredis';
 import { afterEach } from 'vitest';
 import { type Config, DEFAULTS } from '../../src/config.ts';
@@ -118,7 +118,7 @@ function envOf(config: Config): Record<string, string> {
 
 /** src/main.ts as a child process (Node strips the types); resolves once it printed its URL. */
 export async function spawnService(config: Config, name = 'redis-jobs', options: StartOptions = {}): Promise<Child> {
-  const proc = spawnNode(MAIN, [], { name, env: envOf(config) });
+  const proc = spawnManaged({ node: MAIN }, [], { name, env: envOf(config) });
   onCleanup(() => {
     if (proc.running) proc.kill('SIGKILL', 'group');
     return proc.exited;
