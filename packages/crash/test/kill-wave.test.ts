@@ -2,7 +2,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureEvidence } from '@faultline/evidence';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { installOrphanGuard, journalLength, killWave, lastValue, spawnManaged } from '../src/index.ts';
+import {
+  CrashError,
+  installOrphanGuard,
+  journalLength,
+  killWave,
+  lastValue,
+  runWaves,
+  spawnManaged,
+} from '../src/index.ts';
 import { fixture, tempDir } from './helpers.ts';
 
 installOrphanGuard(afterEach);
@@ -155,5 +163,15 @@ describe('kill waves', () => {
       }),
     );
     expect(idle.every((p) => !p.running)).toBe(true);
+  });
+
+  test('a wave with nothing to kill is vacuous, a bad wave count is a usage error', async () => {
+    const empty = await killWave({ workers: [], progress: () => 0 }).catch((e: unknown) => e);
+    expect(empty).toBeInstanceOf(CrashError);
+    expect(empty).toMatchObject({ kind: 'vacuous', message: 'kill wave 1: no workers given' });
+    await expect(runWaves({ waves: 0, spawn: () => [], progress: () => 0 })).rejects.toMatchObject({
+      kind: 'usage',
+      message: 'runWaves: waves must be a positive integer, got 0',
+    });
   });
 });
