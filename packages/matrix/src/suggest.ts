@@ -1,18 +1,26 @@
-/** Edit distance with transpositions (optimal string alignment): `mokcs` is one edit from `mocks`. */
-function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
+/**
+ * Edit distance with transpositions (optimal string alignment): `mokcs` is one edit from `mocks`. Three
+ * rolling rows, and it stops as soon as a whole row exceeds `limit` (the answer is then > limit): a typo
+ * is checked against every issue id of a large matrix, so this must not allocate a table per pair.
+ */
+function distance(a: string, b: string, limit: number): number {
+  let before = new Uint16Array(b.length + 1);
+  let prev = Uint16Array.from({ length: b.length + 1 }, (_, j) => j);
+  let row = new Uint16Array(b.length + 1);
   for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      (d[i] as number[])[j] = best;
+      let best = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, before[j - 2]! + 1);
+      row[j] = best;
+      rowMin = Math.min(rowMin, best);
     }
+    if (rowMin > limit) return limit + 1;
+    [before, prev, row] = [prev, row, before];
   }
-  return at(a.length, b.length);
+  return prev[b.length]!;
 }
 
 /**
@@ -25,7 +33,7 @@ export function nearestName(typo: string, known: Iterable<string>): string | und
     const limit = Math.floor(Math.max(typo.length, name.length) / 3);
     // The length difference alone rules most names out before the quadratic distance.
     if (Math.abs(typo.length - name.length) > limit) continue;
-    const d = distance(typo.toLowerCase(), name.toLowerCase());
+    const d = distance(typo.toLowerCase(), name.toLowerCase(), limit);
     if (d <= limit && (!best || d < best.d)) best = { name, d };
   }
   return best?.name;
