@@ -21,8 +21,8 @@ import {
 } from './ingest/index.ts';
 import { interruptOf } from './interrupt.ts';
 import { killTree } from './kill-tree.ts';
+import { layerEnv } from './layer-env.ts';
 import type { LayerPlan } from './plan.ts';
-import { ATTEMPT_ENV } from './reap.ts';
 
 /** How much of the command's stderr a crash report quotes. */
 const STDERR_TAIL = 4000;
@@ -60,24 +60,6 @@ function readText(file: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** What every process of a layer attempt sees, as a vitest worker's tests do. */
-function faultlineEnv(
-  plan: LayerPlan,
-  options: ExecuteOptions,
-  layerRunDir: string,
-  attemptId: string,
-): Record<string, string> {
-  return {
-    ...options.env, // e.g. FAULTLINE_BREAK under `faultline verify`
-    FAULTLINE_SEED: String(options.seed),
-    FAULTLINE_LAYER: plan.layer,
-    FAULTLINE_MATRIX: options.matrixFile,
-    FAULTLINE_ROOT: options.root,
-    FAULTLINE_RUN_DIR: layerRunDir,
-    [ATTEMPT_ENV]: attemptId,
-  };
 }
 
 /** The shard the command runs under, or why it does not run in this shard. */
@@ -321,7 +303,7 @@ export async function runCommandProject(
   const stdoutFile = !resultsFile && reader.stdout ? join(layerRunDir, `${safe}.stdout`) : undefined;
   const env = {
     ...spec.env,
-    ...faultlineEnv(plan, options, layerRunDir, attemptId),
+    ...layerEnv(plan, options, layerRunDir, attemptId),
     [EVIDENCE_FILE_ENV]: evidenceFile,
     ...shard.env,
   };

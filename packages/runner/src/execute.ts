@@ -10,9 +10,10 @@ import { broken } from './breaks.ts';
 import { runCommandProject } from './command-project.ts';
 import { interruptOf } from './interrupt.ts';
 import { killTree } from './kill-tree.ts';
+import { layerEnv } from './layer-env.ts';
 import type { LayerPlan } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
-import { ATTEMPT_ENV, reapAttempt } from './reap.ts';
+import { reapAttempt } from './reap.ts';
 import { uniqueTestIds } from './test-ids.ts';
 import { toolVersions } from './versions.ts';
 import type { WorkerJob, WorkerMessage } from './worker-protocol.ts';
@@ -121,9 +122,6 @@ async function runProject(
     ...(options.files ? { files: [...options.files] } : {}),
     ...(options.shard ? { shard: `${options.shard.index}/${options.shard.count}` } : {}),
   };
-  const backend = options.backend ?? process.env.FAULTLINE_L3_BACKEND ?? plan.backend;
-  // `faultline run --toxiproxy-url` sets the variable; the matrix layer's `toxiproxyUrl` is the default.
-  const toxiproxyUrl = process.env.FAULTLINE_TOXIPROXY_URL || plan.toxiproxyUrl;
   const child = execaNode(workerFile, [], {
     cwd: project.dir,
     detached: true, // own process group: a timeout kills vitest and every test worker under it
@@ -133,18 +131,7 @@ async function runProject(
     // stderr through and keep only its tail for the crash message.
     stderr: 'pipe',
     buffer: false,
-    env: {
-      FAULTLINE_WORKER_JOB: JSON.stringify(job),
-      FAULTLINE_SEED: String(options.seed),
-      FAULTLINE_LAYER: plan.layer,
-      FAULTLINE_MATRIX: options.matrixFile,
-      FAULTLINE_ROOT: options.root,
-      FAULTLINE_RUN_DIR: layerRunDir,
-      [ATTEMPT_ENV]: attemptId,
-      ...(backend ? { FAULTLINE_L3_BACKEND: backend } : {}),
-      ...(toxiproxyUrl ? { FAULTLINE_TOXIPROXY_URL: toxiproxyUrl } : {}),
-      ...options.env,
-    },
+    env: { FAULTLINE_WORKER_JOB: JSON.stringify(job), ...layerEnv(plan, options, layerRunDir, attemptId) },
   });
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {
