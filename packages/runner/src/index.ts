@@ -16,7 +16,7 @@ export type { LayerPlan, PlanOptions, RunPlan } from './plan.ts';
 export { planRun } from './plan.ts';
 export type { ProgressSink } from './progress.ts';
 export { lineProgress, silentProgress, ttyProgress } from './progress.ts';
-export { ATTEMPT_ENV, attemptProcesses, reapAttempt } from './reap.ts';
+export { ATTEMPT_ENV, attemptProcesses, killProcessesWithEnv, processesWithEnv, reapAttempt } from './reap.ts';
 export { attemptSeed, attemptSeeds, MAX_REPEAT, mergeAttempts } from './repeat.ts';
 export type { GateOptions, GateOutcome } from './report.ts';
 export { gateAndReport } from './report.ts';

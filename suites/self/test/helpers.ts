@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { killProcessesWithEnv, processesWithEnv } from '@faultline/runner';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 export const cliBin = join(repoRoot, 'packages', 'cli', 'bin', 'faultline.js');
@@ -88,30 +89,12 @@ export function fixture(files: Record<string, string>): Fixture {
 
 /** The pids whose environment holds `SELF_MARK=<mark>` (Linux /proc; zombies hold no environment). */
 export function markedProcesses(mark: string): number[] {
-  const marker = `\u0000SELF_MARK=${mark}\u0000`;
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (`\u0000${readFileSync(`/proc/${entry}/environ`, 'latin1')}`.includes(marker)) found.push(Number(entry));
-    } catch {
-      // Gone while we looked, or not ours.
-    }
-  }
-  return found;
+  return processesWithEnv('SELF_MARK', mark);
 }
 
 /** SIGKILLs what a fixture left (after the test has looked): a failing test leaves nothing either. */
 export function killMarked(mark: string): number[] {
-  const pids = markedProcesses(mark);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return pids;
+  return killProcessesWithEnv('SELF_MARK', mark);
 }
 
 export interface CliRun {
