@@ -19,13 +19,10 @@ import {
   parseEvidenceFile,
   readers,
 } from './ingest/index.ts';
-import { interruptOf } from './interrupt.ts';
-import { killTree } from './kill-tree.ts';
 import { layerEnv } from './layer-env.ts';
 import type { LayerPlan } from './plan.ts';
+import { type Supervised, supervise } from './supervise.ts';
 
-/** How much of the command's stderr a crash report quotes. */
-const STDERR_TAIL = 4000;
 /** Console output kept per test, as the vitest reporter keeps it. */
 const MAX_OUTPUT = 64 * 1024;
 const EVIDENCE_SOURCE = 'evidence-file';
@@ -182,8 +179,9 @@ async function runCommand(
   stdoutFile: string | undefined,
   deadline: number,
   signal: AbortSignal | undefined,
+  attemptId: string,
   stopped: Set<number>,
-): Promise<{ timedOut: boolean; interrupted?: string; exit: string; stderrTail: string }> {
+): Promise<Supervised> {
   // The child writes its stdout straight into the file (a descriptor, not a stream through Node): no
   // copying, so a JSON-printing test runner costs what it costs bare.
   const stdoutFd = stdoutFile ? openSync(stdoutFile, 'w') : undefined;
@@ -199,49 +197,16 @@ async function runCommand(
     buffer: false,
     env,
   });
-  let stderrTail = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    process.stderr.write(chunk);
-    stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL);
-  });
-  let timedOut = false;
-  const timer = setTimeout(
-    () => {
-      timedOut = true;
-      if (child.pid) killTree(child.pid);
-    },
-    Math.max(0, deadline - Date.now()),
-  );
-  // Interrupted (SIGINT/SIGTERM to faultline): the command's tree goes at once, as a vitest worker's does.
-  let interrupted: string | undefined;
-  const stop = () => {
-    interrupted = interruptOf(signal)?.signal ?? 'abort';
-    for (const p of child.pid ? killTree(child.pid) : []) if (p !== child.pid) stopped.add(p);
-  };
-  if (signal?.aborted) stop();
-  else signal?.addEventListener('abort', stop, { once: true });
-  const result = await child;
-  clearTimeout(timer);
-  signal?.removeEventListener('abort', stop);
-  if (stdoutFd !== undefined) closeSync(stdoutFd);
-  // A surviving grandchild can hold stderr open: the wait for the rest is bounded.
-  const stderr = child.stderr;
-  if (stderr && !stderr.readableEnded) {
-    await new Promise<void>((done) => {
-      const bound = setTimeout(done, interrupted ? 200 : 2000);
-      stderr.once('close', () => {
-        clearTimeout(bound);
-        done();
-      });
-    });
+  try {
+    return await supervise(child, { deadline, signal, attemptId, stopped });
+  } finally {
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
   }
-  const exit = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
-  return { timedOut, ...(interrupted ? { interrupted } : {}), exit, stderrTail };
 }
 
 /** How the command ended, as a project outcome: interrupted, timed out, crashed (no results), or completed. */
 function judge(
-  ran: Awaited<ReturnType<typeof runCommand>>,
+  ran: Supervised,
   spec: CommandProjectSpec,
   plan: LayerPlan,
   tests: number,
@@ -308,7 +273,7 @@ export async function runCommandProject(
     ...shard.env,
   };
   options.progress.event(plan.layer, project.name, { type: 'module-start', file: project.relDir });
-  const ran = await runCommand(spec, project, env, stdoutFile, deadline, options.signal, stopped);
+  const ran = await runCommand(spec, project, env, stdoutFile, deadline, options.signal, attemptId, stopped);
 
   const errors: FileError[] = [];
   const text = readText(resultsFile ?? stdoutFile ?? '');
