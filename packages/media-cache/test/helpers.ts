@@ -1,24 +1,14 @@
-import { createReadStream } from 'node:fs';
+// The unit tests' helpers: an fs whose operations fail on demand, and thin adapters over the
+// shared test support (media-cache-test-support) where these tests read a result in their own shape.
 import * as nodeFs from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import {
+  diskFiles,
+  StaticOrigin as SharedOrigin,
+  controlRequest as sharedControlRequest,
+} from 'media-cache-test-support';
 import type { FsLike } from '../src/index.ts';
 
-/** Temp dirs created by a test file, removed by `cleanupTemps` (call it in afterEach/afterAll). */
-const temps: string[] = [];
-
-export async function tempDir(prefix = 'mc-'): Promise<string> {
-  // Short paths: unix socket paths must stay under 108 bytes.
-  const dir = await nodeFs.mkdtemp(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
-
-export async function cleanupTemps(): Promise<void> {
-  for (const dir of temps.splice(0)) await nodeFs.rm(dir, { recursive: true, force: true });
-}
+export { cleanupTemps, type OriginMode, refusedPort, tempDir, waitFor } from 'media-cache-test-support';
 
 export interface FsFault {
   op: keyof FsLike | 'write' | 'sync';
@@ -83,83 +73,15 @@ export function faultyFs(faults: FsFault[] = []): FsLike & { faults: FsFault[]; 
   return fs as FsLike & { faults: FsFault[]; hits: number };
 }
 
-export type OriginMode = 'ok' | 'hang' | 'reset-mid-body' | 'error-500';
-
-export interface StaticOrigin {
-  url: string;
-  port: number;
-  mode: OriginMode;
-  requests: number;
-  close(): Promise<void>;
+/** A plain static file server (GET/HEAD with Range) whose behaviour a test can switch; `requests` counts. */
+export class StaticOrigin extends SharedOrigin {
+  get requests(): number {
+    return this.log.length;
+  }
 }
 
-/** A plain static file server (GET/HEAD with Range) whose behaviour a test can switch. */
-export async function startStaticOrigin(root: string, port = 0): Promise<StaticOrigin> {
-  const sockets = new Set<Socket>();
-  const origin: StaticOrigin = { url: '', port: 0, mode: 'ok', requests: 0, close: async () => {} };
-  const server: Server = createServer(async (req, res) => {
-    origin.requests += 1;
-    if (origin.mode === 'hang') return; // never answers
-    if (origin.mode === 'error-500') {
-      res.writeHead(500).end('broken');
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/healthz') {
-      res.writeHead(200).end('ok');
-      return;
-    }
-    const path = join(root, decodeURIComponent(url.pathname.replace(/^\/files\//, '')));
-    const st = await nodeFs.stat(path).catch(() => null);
-    if (st === null || !st.isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-    const start = m ? Number(m[1]) : 0;
-    const end = m?.[2] ? Math.min(Number(m[2]), st.size - 1) : st.size - 1;
-    res.writeHead(m ? 206 : 200, {
-      'content-length': end - start + 1,
-      'last-modified': st.mtime.toUTCString(),
-      ...(m ? { 'content-range': `bytes ${start}-${end}/${st.size}` } : {}),
-    });
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    if (origin.mode === 'reset-mid-body') {
-      const half = Math.max(1, Math.floor((end - start + 1) / 2));
-      const fh = await nodeFs.open(path, 'r');
-      const buf = Buffer.alloc(half);
-      await fh.read(buf, 0, half, start);
-      await fh.close();
-      res.write(buf, () => res.socket?.destroy());
-      return;
-    }
-    createReadStream(path, { start, end }).pipe(res);
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  origin.port = (server.address() as AddressInfo).port;
-  origin.url = `http://127.0.0.1:${origin.port}`;
-  origin.close = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
-  return origin;
-}
-
-/** A loopback port nothing listens on (connection refused). */
-export async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+export function startStaticOrigin(root: string, port = 0): Promise<StaticOrigin> {
+  return new StaticOrigin(diskFiles(root)).listen(port);
 }
 
 export interface SimpleResponse {
@@ -168,29 +90,15 @@ export interface SimpleResponse {
   json: () => unknown;
 }
 
-/** One HTTP request over the control socket, bounded by `timeoutMs`. */
-export function controlRequest(
+/** One HTTP request over the control socket, bounded by `timeoutMs`; the body as text. */
+export async function controlRequest(
   socketPath: string,
   method: string,
   path: string,
   timeoutMs = 10_000,
 ): Promise<SimpleResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method, path, timeout: timeoutMs }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(parts).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () =>
-      req.destroy(new Error(`control request ${method} ${path} timed out after ${timeoutMs} ms`)),
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  const reply = await sharedControlRequest(socketPath, method, path, timeoutMs);
+  return { status: reply.status, body: reply.text(), json: () => reply.json() };
 }
 
 /** fetch with a bound, returning status + body bytes. */
@@ -202,17 +110,4 @@ export async function get(
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   const body = Buffer.from(await res.arrayBuffer());
   return { status: res.status, body, headers: res.headers };
-}
-
-/** Polls `predicate` every 10 ms until true or `timeoutMs` passes (then throws, naming `what`). */
-export async function waitFor(
-  what: string,
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const until = performance.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (performance.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

@@ -1,15 +1,11 @@
-// Shared layer-1 helpers: temp dirs, deterministic media files, a real loopback static origin,
-// media-cache instances started in-process (with the FAULTLINE_BREAK test hook), failpoints that
-// are always removed, bounded HTTP / control-socket requests and bounded waits.
+// Layer-1 helpers: media-cache instances started in-process (with the FAULTLINE_BREAK test hook),
+// failpoints that are always removed, and this suite's cleanup registry. Temp dirs, deterministic
+// media, the loopback static origin, bounded HTTP / control-socket requests and waits come from
+// media-cache-test-support (shared with l2, l3 and the unit tests) and are re-exported here.
 //
 // Every test file calls `afterEach(cleanup)`: failpoints are removed first (so paused callers are
 // released), then every media-cache is closed, every server closed and every temp dir removed.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { cfg, remove } from '@faultline/failpoints';
 import {
@@ -21,16 +17,37 @@ import {
   type UnsafeConfig,
   unsafeFromBreaks,
 } from 'media-cache';
+import {
+  cleanupTemps,
+  diskFiles,
+  type HttpResult,
+  httpRequest,
+  KiB,
+  mediaBytes,
+  StaticOrigin as SharedOrigin,
+  sha256,
+  tempDir as sharedTempDir,
+} from 'media-cache-test-support';
 import { expect } from 'vitest';
 
-export const KiB = 1024;
+export {
+  controlRequest,
+  json,
+  KiB,
+  mediaBytes,
+  type OriginMode,
+  refusedPort as freePort,
+  sha256,
+  sleep,
+  waitFor,
+} from 'media-cache-test-support';
+
 /** Chunk size used by the suite: small, so a file of a few hundred KiB has several chunks. */
 export const CHUNK = 64 * KiB;
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup registry
 
-const temps: string[] = [];
 const caches: MediaCache[] = [];
 const closers: Array<() => Promise<void> | void> = [];
 const failpointNames = new Set<string>();
@@ -60,15 +77,13 @@ export async function cleanup(): Promise<void> {
     }
   }
   for (const s of servers.splice(0)) await s.close();
-  for (const dir of temps.splice(0)) await fs.rm(dir, { recursive: true, force: true });
+  await cleanupTemps();
   if (errors.length > 0) throw errors[0];
 }
 
-export async function tempDir(prefix = 'l1-'): Promise<string> {
-  // Short paths: the control socket path must stay under 108 bytes.
-  const dir = await fs.mkdtemp(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
+/** A fresh temp dir, removed by cleanup(). */
+export function tempDir(prefix = 'l1-'): Promise<string> {
+  return sharedTempDir(prefix);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,27 +102,12 @@ export function brokenSwitches(env: string | undefined = process.env.FAULTLINE_B
 // ---------------------------------------------------------------------------------------------
 // Media files
 
-/** Deterministic bytes for `name`: the same name always gives the same content. */
-export function mediaBytes(name: string, size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  for (let block = 0; offset < size; block++) {
-    const digest = createHash('sha256').update(`${name}\0${block}`).digest();
-    offset += digest.copy(out, offset, 0, Math.min(digest.byteLength, size - offset));
-  }
-  return out;
-}
-
 /** Writes `name` (may contain `/`) under `root` with deterministic content; returns the bytes. */
 export async function writeMedia(root: string, name: string, size: number): Promise<Buffer> {
   const data = mediaBytes(name, size);
   await fs.mkdir(dirname(join(root, name)), { recursive: true });
   await fs.writeFile(join(root, name), data);
   return data;
-}
-
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,89 +236,21 @@ export function fail(name: string, spec: string): void {
 // ---------------------------------------------------------------------------------------------
 // A real loopback static origin
 
-export type OriginMode = 'ok' | 'hang' | 'error-500';
-
-export interface StaticOrigin {
-  url: string;
-  port: number;
-  /** Switch at runtime: `hang` accepts the request and never answers. */
-  mode: OriginMode;
-  /** Requests received, by path. */
-  requests: string[];
-  /** Called when a request arrives in `hang` mode (the fault really happened). */
-  onHang: ((req: IncomingMessage) => void) | null;
-  close(): Promise<void>;
+/** The shared static origin, with `requests` as the paths requested (what these tests count). */
+export class StaticOrigin extends SharedOrigin {
+  get requests(): string[] {
+    return this.log.map((r) => r.path);
+  }
 }
 
 const servers: StaticOrigin[] = [];
 
 /**
  * A plain static file server over `root` (GET/HEAD with one Range, `/healthz`), the kind of HTTP
- * origin media-cache reads with `filesPrefix: ''`. Listens on `port` (0: any).
+ * origin media-cache reads with `filesPrefix: ''`. Listens on `port` (0: any); cleanup() closes it.
  */
 export async function startStaticOrigin(root: string, port = 0): Promise<StaticOrigin> {
-  const sockets = new Set<Socket>();
-  const origin: StaticOrigin = {
-    url: '',
-    port: 0,
-    mode: 'ok',
-    requests: [],
-    onHang: null,
-    close: async () => {},
-  };
-  const server: Server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://origin.invalid');
-    origin.requests.push(url.pathname);
-    if (origin.mode === 'hang') {
-      origin.onHang?.(req);
-      return; // never answers; the socket is destroyed on close()
-    }
-    if (origin.mode === 'error-500') {
-      res.writeHead(500).end('broken on purpose');
-      return;
-    }
-    if (url.pathname === '/healthz') {
-      res.writeHead(200).end('ok');
-      return;
-    }
-    const path = join(root, decodeURIComponent(url.pathname));
-    const st = await fs.stat(path).catch(() => null);
-    if (st === null || !st.isFile() || !path.startsWith(root)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-    const start = m ? Number(m[1]) : 0;
-    const end = m?.[2] ? Math.min(Number(m[2]), st.size - 1) : st.size - 1;
-    res.writeHead(m ? 206 : 200, {
-      'content-length': end - start + 1,
-      'x-mtime-ms': String(Math.floor(st.mtimeMs)),
-      ...(m ? { 'content-range': `bytes ${start}-${end}/${st.size}` } : {}),
-    });
-    if (req.method === 'HEAD' || st.size === 0) {
-      res.end();
-      return;
-    }
-    createReadStream(path, { start, end }).pipe(res);
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  origin.port = (server.address() as AddressInfo).port;
-  origin.url = `http://127.0.0.1:${origin.port}`;
-  let closed: Promise<void> | null = null;
-  origin.close = () => {
-    closed ??= new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
-    return closed;
-  };
+  const origin = await new StaticOrigin(diskFiles(root)).listen(port);
   servers.push(origin);
   return origin;
 }
@@ -343,104 +275,20 @@ export function httpOrigin(
   return { type: 'http', id, url, filesPrefix: '', ...(priority === undefined ? {} : { priority }) };
 }
 
-/** A loopback port nothing listens on (connections are refused). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Bounded requests and waits
 
-export interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  ms: number;
-}
-
-function toReply(res: IncomingMessage, parts: Buffer[], started: number): Reply {
-  return {
-    status: res.statusCode ?? 0,
-    headers: res.headers,
-    body: Buffer.concat(parts),
-    ms: performance.now() - started,
-  };
-}
+export type Reply = HttpResult;
 
 /**
- * One HTTP request (no keep-alive), bounded by `timeoutMs`. Rejects when the connection is cut
- * mid-body (a response shorter than its content-length is never returned as a success).
+ * One HTTP request (no keep-alive), bounded by `timeoutMs` (default 5 s). Rejects when the
+ * connection is cut mid-body (a response shorter than its content-length is never a success).
  */
 export function httpGet(
   url: string,
   options: { method?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<Reply> {
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('error', reject);
-      res.on('aborted', () => reject(new Error(`GET ${url}: connection cut mid-body`)));
-      res.on('end', () => {
-        if (!res.complete) {
-          reject(new Error(`GET ${url}: connection cut mid-body`));
-          return;
-        }
-        resolve(toReply(res, parts, started));
-      });
-    });
-    req.setTimeout(timeoutMs, () =>
-      req.destroy(new Error(`${options.method ?? 'GET'} ${url} did not complete within ${timeoutMs} ms`)),
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** One HTTP request over the control socket, bounded by `timeoutMs`. */
-export function controlRequest(socketPath: string, method: string, path: string, timeoutMs = 5_000): Promise<Reply> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method, path, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('error', reject);
-      res.on('end', () => resolve(toReply(res, parts, started)));
-    });
-    req.setTimeout(timeoutMs, () =>
-      req.destroy(new Error(`control ${method} ${path} did not complete within ${timeoutMs} ms`)),
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-export function json<T = Record<string, unknown>>(reply: Reply): T {
-  return JSON.parse(reply.body.toString('utf8')) as T;
-}
-
-/** Polls `predicate` every 10 ms until it holds; throws after `timeoutMs`, naming what it waited for. */
-export async function waitFor(
-  what: string,
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<number> {
-  const started = performance.now();
-  while (!(await predicate())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-  return performance.now() - started;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return httpRequest(url, { ...options, timeoutMs: options.timeoutMs ?? 5_000 });
 }
 
 /** Rejects with a message naming `what` if `promise` does not settle within `ms`. */
