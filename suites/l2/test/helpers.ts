@@ -1,13 +1,12 @@
-// Shared plumbing for the layer-2 suite: the per-file hooks (useDaemonCleanup), temp dirs with
-// config files and media (freshConfig, writeMediaFiles), the real media-cache daemon
-// started through its bin (readiness line parsed), HTTP over the control socket and the data
-// port, deterministic media files, and a failpoint HTTP-control client for daemons started with
-// FAILPOINTS_HTTP. Everything waits with a bound and says what it waited for.
+// The layer-2 suite's own plumbing: the per-file hooks (useDaemonCleanup), temp dirs with config
+// files and media (freshConfig, writeMediaFiles), the real media-cache daemon started through its
+// bin, status and failpoint hit counts read from a daemon started with FAILPOINTS_HTTP, and disk
+// inspection. Temp dirs, deterministic media, the bin and its readiness line, and the HTTP clients
+// come from media-cache-test-support (shared with l1, l3 and the unit tests). Every wait is bounded
+// and says what it waited for.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { type IncomingHttpHeaders, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import {
@@ -20,60 +19,43 @@ import {
   waitForExit,
   waitForLine,
 } from '@faultline/crash';
+import {
+  cleanupTemps,
+  controlRequest,
+  getObserved,
+  httpRequest,
+  MEDIA_CACHE_BIN,
+  mediaPieces,
+  type Readiness,
+  readiness,
+  serveArgs,
+  sha256,
+  tempDir as sharedTempDir,
+  spawnDaemon,
+} from 'media-cache-test-support';
 import { afterEach } from 'vitest';
 import { brokenSwitches } from './breaks.ts';
 
-/** The daemon's launcher, run with this process's Node (24: .ts sources run directly). */
-export const BIN = join(import.meta.dirname, '..', '..', '..', 'packages', 'media-cache', 'bin', 'media-cache.js');
+export {
+  cleanupTemps,
+  type HttpResult,
+  httpRequest,
+  MiB,
+  mediaBytes,
+  mediaPieces,
+  type Readiness,
+  type RequestOptions,
+  sha256,
+  sleep,
+} from 'media-cache-test-support';
 
-export const MiB = 1024 * 1024;
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-// ---------------------------------------------------------------------------------------------
-// temp dirs
-
-const temps: string[] = [];
-
-/** A fresh temp dir under the OS tmpdir (short: unix socket paths must stay under 108 bytes). */
-export async function tempDir(prefix = 'l2-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
-
-export async function cleanupTemps(): Promise<void> {
-  for (const dir of temps.splice(0)) await rm(dir, { recursive: true, force: true });
+/** A fresh temp dir, removed by cleanupDaemons(). */
+export function tempDir(prefix = 'l2-'): Promise<string> {
+  return sharedTempDir(prefix);
 }
 
 // ---------------------------------------------------------------------------------------------
 // deterministic media
-
-/**
- * Deterministic pseudo-random bytes for a file name (xorshift32 seeded from the name's hash),
- * produced piece by piece so a 64 MiB file never sits in memory.
- */
-export function* mediaPieces(name: string, size: number, pieceSize = 256 * 1024): Generator<Buffer> {
-  let x = createHash('sha256').update(name).digest().readUInt32LE(0) || 0x9e3779b9;
-  for (let offset = 0; offset < size; offset += pieceSize) {
-    const length = Math.min(pieceSize, size - offset);
-    const words = new Uint32Array(Math.ceil(length / 4));
-    for (let i = 0; i < words.length; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      words[i] = x >>> 0;
-    }
-    yield Buffer.from(words.buffer, 0, length);
-  }
-}
-
-/** The whole content of a (small) deterministic media file. */
-export function mediaBytes(name: string, size: number): Buffer {
-  return Buffer.concat([...mediaPieces(name, size)]);
-}
-
-export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** Writes a deterministic media file under `root` (streamed); returns its SHA-256. */
 export async function writeMedia(root: string, name: string, size: number): Promise<string> {
@@ -156,14 +138,6 @@ export async function writeMediaFiles(
   return sums;
 }
 
-export interface Readiness {
-  event: 'ready';
-  http: string;
-  control: string;
-  pid: number;
-  version: string;
-}
-
 export interface Daemon {
   proc: ManagedProcess;
   ready: Readiness;
@@ -193,10 +167,7 @@ const daemons = new Set<ManagedProcess>();
 
 /** Spawns the daemon through its bin without waiting for readiness (for refusal tests). */
 export function launchDaemon(config: TestConfig, options: StartOptions = {}): ManagedProcess {
-  const proc = spawnManaged({ node: BIN }, ['serve', '--config', config.path], {
-    name: options.name ?? 'media-cache',
-    env: daemonEnv(config, options),
-  });
+  const proc = spawnDaemon(config.path, { name: options.name ?? 'media-cache', env: daemonEnv(config, options) });
   daemons.add(proc);
   return proc;
 }
@@ -213,7 +184,7 @@ export async function startDaemon(config: TestConfig, options: StartOptions = {}
   let proc: ManagedProcess;
   let limited: LimitedProcess | null = null;
   if (options.limits !== undefined) {
-    limited = await spawnManaged({ node: BIN }, ['serve', '--config', config.path], {
+    limited = await spawnManaged({ node: MEDIA_CACHE_BIN }, serveArgs(config.path), {
       name: options.name ?? 'media-cache',
       env: daemonEnv(config, options),
       rlimits: options.limits,
@@ -223,12 +194,7 @@ export async function startDaemon(config: TestConfig, options: StartOptions = {}
   } else {
     proc = launchDaemon(config, options);
   }
-  const match = await waitForLine(proc, /^\{"event":"ready".*\}$/, {
-    stream: 'stdout',
-    timeoutMs: options.readyTimeoutMs ?? 15_000,
-  });
-  const ready = JSON.parse(match[0]) as Readiness;
-  if (ready.pid !== proc.pid) throw new Error(`readiness line names pid ${ready.pid}, spawned pid ${proc.pid}`);
+  const ready = await readiness(proc, options.readyTimeoutMs ?? 15_000);
   let failpoints: string | null = null;
   if (options.failpointControl) {
     failpoints = (await waitForLine(proc, /failpoints: http control on (\S+)/, { stream: 'stderr' }))[1]!;
@@ -291,64 +257,8 @@ export function logEvents(proc: ManagedProcess, event: string): Array<Record<str
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-export interface HttpResult {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  text: () => string;
-  json: <T = unknown>() => T;
-}
-
-export interface RequestOptions {
-  method?: string;
-  socketPath?: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  timeoutMs?: number;
-}
-
-/**
- * One HTTP request on a fresh connection (no agent, `Connection: close`), body collected.
- * Rejects on a connection error, a cut body (fewer bytes than content-length) or the bound.
- */
-export function httpRequest(url: string, options: RequestOptions = {}): Promise<HttpResult> {
-  const { method = 'GET', socketPath, headers = {}, body, timeoutMs = 10_000 } = options;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method, socketPath, headers: { connection: 'close', ...headers }, agent: false, timeout: timeoutMs },
-      (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => {
-          const data = Buffer.concat(parts);
-          const expected = res.headers['content-length'];
-          if (!res.complete || (expected !== undefined && Number(expected) !== data.byteLength && method !== 'HEAD')) {
-            reject(new Error(`${method} ${url}: body cut at ${data.byteLength} of ${expected ?? '?'} bytes`));
-            return;
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: data,
-            text: () => data.toString('utf8'),
-            json: <T>() => JSON.parse(data.toString('utf8')) as T,
-          });
-        });
-        res.on('error', reject);
-        res.on('aborted', () => reject(new Error(`${method} ${url}: response aborted`)));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** HTTP over the daemon's control socket. */
-export function control(socket: string, method: string, path: string, timeoutMs = 10_000): Promise<HttpResult> {
-  return httpRequest(`http://control${path}`, { method, socketPath: socket, timeoutMs });
-}
+export const control = controlRequest;
 
 /** A subset of the control `GET /` status snapshot that the suite reads. */
 export interface Status {
@@ -457,52 +367,22 @@ export interface WatchedGet {
 
 /**
  * A GET whose progress can be watched: `headers` (status line in) and `done` (body complete or
- * failed: connection refused, reset, cut short, timed out). The body is hashed as it streams.
+ * failed: connection refused, reset, cut short, timed out). The body is hashed as it streams, not
+ * kept; `timeoutMs` bounds the longest silence, so a long transfer that keeps moving is not cut.
  */
 export function watchedGet(url: string, timeoutMs = 20_000): WatchedGet {
-  const started = performance.now();
-  let onHeaders: (status: number) => void = () => {};
-  let onHeadersError: (error: Error) => void = () => {};
+  let onHead: (status: number) => void = () => {};
+  let noHead: (error: Error) => void = () => {};
   const headers = new Promise<number>((resolve, reject) => {
-    onHeaders = resolve;
-    onHeadersError = reject;
+    onHead = resolve;
+    noHead = reject;
   });
   headers.catch(() => {});
-  const done = new Promise<Awaited<WatchedGet['done']>>((resolve) => {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let status = 0;
-    let settled = false;
-    const finish = (error: string | null, complete: boolean) => {
-      if (settled) return;
-      settled = true;
-      if (error !== null) onHeadersError(new Error(error));
-      resolve({
-        ok: complete && error === null,
-        status,
-        bytes,
-        sha256: hash.digest('hex'),
-        error,
-        ms: performance.now() - started,
-      });
-    };
-    const req = request(url, { agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
-      status = res.statusCode ?? 0;
-      onHeaders(status);
-      res.on('data', (c: Buffer) => {
-        bytes += c.byteLength;
-        hash.update(c);
-      });
-      res.on('end', () => {
-        const expected = Number(res.headers['content-length'] ?? bytes);
-        finish(res.complete && expected === bytes ? null : `body cut at ${bytes} of ${expected} bytes`, true);
-      });
-      res.on('aborted', () => finish(`response aborted after ${bytes} bytes`, false));
-      res.on('error', (e) => finish(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`.trim(), false));
-    });
-    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
-    req.on('error', (e) => finish(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`.trim(), false));
-    req.end();
+  const options = { timeoutMs, timeoutKind: 'idle' as const, keepBody: false, onHead: (s: number) => onHead(s) };
+  const done = getObserved(url, options).then((f) => {
+    const error = f.error ?? (f.complete ? null : `body cut at ${f.bytes} of ${f.contentLength} bytes`);
+    if (error !== null) noHead(new Error(error)); // no-op once the head arrived
+    return { ok: f.complete, status: f.status, bytes: f.bytes, sha256: f.sha256, error, ms: f.ms };
   });
   return { headers, done };
 }

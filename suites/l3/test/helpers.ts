@@ -1,16 +1,12 @@
-// Shared plumbing for the layer-3 suite: temp dirs, deterministic media, a real HTTP static-file
-// origin (Range support, request log) to put behind Toxiproxy, an HTTP client that reports exactly
-// what arrived (status, Content-Length, bytes, SHA-256, how the body ended), the control socket,
-// the daemon in process (startMediaCache) or as a child process through its bin, and
-// useProxiedOrigins(): a test file's origins behind Toxiproxy with the file's hooks. Every wait is
-// bounded and says what it waited for.
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+// The layer-3 suite's own plumbing: origins behind Toxiproxy with the file's hooks
+// (useProxiedOrigins), the control socket's status and origin health, and the daemon in process
+// (startMediaCache) or as a child process through its bin. Temp dirs, deterministic media, the
+// static origin, the HTTP client that reports exactly what arrived and the bin's readiness line come
+// from media-cache-test-support (shared with l1, l2 and the unit tests). Every wait is bounded and
+// says what it waited for.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ManagedProcess, spawnManaged, waitFor, waitForLine } from '@faultline/crash';
+import { type ManagedProcess, waitFor } from '@faultline/crash';
 import {
   type NetProxy,
   type NetworkEnvironment,
@@ -26,46 +22,41 @@ import {
   startMediaCache,
   unsafeFromBreaks,
 } from 'media-cache';
+import {
+  cleanupTemps,
+  controlRequest,
+  memoryFiles,
+  type OriginRequest,
+  readiness,
+  StaticOrigin as SharedOrigin,
+  sha256,
+  tempDir as sharedTempDir,
+  sleep,
+  spawnDaemon,
+} from 'media-cache-test-support';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
+export {
+  cleanupTemps,
+  type Fetched,
+  type GetOptions,
+  getObserved as get,
+  json,
+  KiB,
+  MiB,
+  mediaBytes,
+  type OriginRequest,
+  sha256,
+  sleep,
+} from 'media-cache-test-support';
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-// ---------------------------------------------------------------------------------------------
-// temp dirs
-
-const temps: string[] = [];
-
-/** A fresh temp dir (short: the control socket path must stay under 108 bytes). */
-export async function tempDir(prefix = 'l3-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
-
-export async function cleanupTemps(): Promise<void> {
-  for (const dir of temps.splice(0)) await rm(dir, { recursive: true, force: true });
+/** A fresh temp dir, removed by the hooks of useProxiedOrigins (or cleanupTemps). */
+export function tempDir(prefix = 'l3-'): Promise<string> {
+  return sharedTempDir(prefix);
 }
 
 // ---------------------------------------------------------------------------------------------
 // deterministic media
-
-/** Deterministic pseudo-random bytes for a name (xorshift32 seeded from the name's hash). */
-export function mediaBytes(name: string, size: number): Buffer {
-  let x = createHash('sha256').update(name).digest().readUInt32LE(0) || 0x9e3779b9;
-  const words = new Uint32Array(Math.ceil(size / 4));
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    words[i] = x >>> 0;
-  }
-  return Buffer.from(words.buffer, 0, size);
-}
 
 /** Writes `files` under `root` (a local origin's directory). */
 export async function writeFiles(root: string, files: Record<string, Buffer>): Promise<void> {
@@ -79,107 +70,36 @@ export async function writeFiles(root: string, files: Record<string, Buffer>): P
 // ---------------------------------------------------------------------------------------------
 // a static HTTP origin
 
-export interface OriginRequest {
-  method: string;
-  path: string;
-  /** First byte of a Range request, or null. */
-  start: number | null;
-  at: number;
-}
-
 /**
- * A plain static file server on 127.0.0.1 (what media-cache calls an HTTP origin): `GET|HEAD
- * /files/<path>` with a single `Range` (206/416), `GET /healthz`, `GET /list`. Files live in
- * memory; every request is logged so a test can tell which origin served what.
+ * A named static origin serving files from memory (`GET|HEAD /files/<path>`, `/healthz`, `/list`),
+ * what media-cache calls an HTTP origin; every request is logged so a test can tell which origin
+ * served what.
  */
-export class StaticOrigin {
+export class StaticOrigin extends SharedOrigin {
   readonly name: string;
-  readonly files = new Map<string, Buffer>();
-  readonly requests: OriginRequest[] = [];
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  port = 0;
+  readonly files: Map<string, Buffer>;
 
-  private constructor(name: string, files: Record<string, Buffer>) {
+  private constructor(name: string, files: Map<string, Buffer>) {
+    super(memoryFiles(files), { filesPrefix: '/files/' });
     this.name = name;
-    for (const [path, data] of Object.entries(files)) this.files.set(path, data);
-    this.#server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://origin.invalid');
-      const method = req.method ?? 'GET';
-      const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
-      const path = decodeURIComponent(url.pathname);
-      this.requests.push({ method, path, start: range ? Number(range[1]) : null, at: performance.now() });
-      if (url.pathname === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"ok":true}\n');
-        return;
-      }
-      if (url.pathname === '/list') {
-        const entries = [...this.files.entries()]
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([p, d]) => ({ path: p, size: d.byteLength, mtimeMs: 1_700_000_000_000 }));
-        const body = JSON.stringify({ entries, next: null });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-        return;
-      }
-      const file = path.startsWith('/files/') ? this.files.get(path.slice('/files/'.length)) : undefined;
-      if (file === undefined) {
-        res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('not found\n');
-        return;
-      }
-      const headers = {
-        'accept-ranges': 'bytes',
-        'content-type': 'application/octet-stream',
-        'last-modified': new Date(1_700_000_000_000).toUTCString(),
-      };
-      let start = 0;
-      let end = file.byteLength - 1;
-      let status = 200;
-      if (range) {
-        start = Number(range[1]);
-        end = range[2] === '' ? end : Math.min(Number(range[2]), end);
-        if (start > end || start >= file.byteLength) {
-          res.writeHead(416, { 'content-range': `bytes */${file.byteLength}` });
-          res.end();
-          return;
-        }
-        status = 206;
-        Object.assign(headers, { 'content-range': `bytes ${start}-${end}/${file.byteLength}` });
-      }
-      res.writeHead(status, { ...headers, 'content-length': end - start + 1 });
-      if (method === 'HEAD') res.end();
-      else res.end(file.subarray(start, end + 1));
-    });
-    this.#server.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.on('close', () => this.#sockets.delete(socket));
-    });
+    this.files = files;
   }
 
-  static async start(name: string, files: Record<string, Buffer>): Promise<StaticOrigin> {
-    const origin = new StaticOrigin(name, files);
-    await new Promise<void>((resolve, reject) => {
-      origin.#server.once('error', reject);
-      origin.#server.listen(0, '127.0.0.1', () => resolve());
-    });
-    origin.port = (origin.#server.address() as AddressInfo).port;
-    return origin;
+  static start(name: string, files: Record<string, Buffer>): Promise<StaticOrigin> {
+    return new StaticOrigin(name, new Map(Object.entries(files))).listen();
+  }
+
+  get requests(): OriginRequest[] {
+    return this.log;
   }
 
   /** GETs (data reads, not HEAD/health) of `path` since the log was last cleared. */
   reads(path: string): OriginRequest[] {
-    return this.requests.filter((r) => r.method === 'GET' && r.path === `/files/${path}`);
+    return this.log.filter((r) => r.method === 'GET' && r.path === `/files/${path}`);
   }
 
   clearLog(): void {
-    this.requests.length = 0;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.log.length = 0;
   }
 }
 
@@ -189,137 +109,22 @@ export async function proxyTo(env: NetworkEnvironment, name: string, port: numbe
 }
 
 // ---------------------------------------------------------------------------------------------
-// an HTTP client that tells the whole truth about a response
-
-export interface Fetched {
-  /** 0 when no response head arrived. */
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** Declared Content-Length, or null. */
-  contentLength: number | null;
-  /** Body bytes received. */
-  bytes: number;
-  sha256: string;
-  /** The body, when `keepBody` (default true). */
-  body: Buffer;
-  /** How the exchange failed (connection error, cut mid-body, client timeout), or null if it ended normally. */
-  error: string | null;
-  /** The body ended normally and has exactly Content-Length bytes. */
-  complete: boolean;
-  ms: number;
-}
-
-export interface GetOptions {
-  headers?: Record<string, string>;
-  method?: 'GET' | 'HEAD';
-  /** Client-side bound; the result then has `error: 'client timeout …'`. Default 20 s. */
-  timeoutMs?: number;
-  keepBody?: boolean;
-  /** Called with each body piece (for progress-driven tests). */
-  onData?: (bytes: number) => void;
-  /** Aborting destroys the connection; the result then has `error: 'aborted by the caller …'`. */
-  signal?: AbortSignal;
-}
-
-/**
- * One request on a fresh connection. Never throws for network trouble: a connection error, a
- * body cut short or a client timeout is reported in `error`, with what arrived before it.
- */
-export function get(url: string, options: GetOptions = {}): Promise<Fetched> {
-  const { timeoutMs = 20_000, keepBody = true } = options;
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const hash = createHash('sha256');
-    const parts: Buffer[] = [];
-    let bytes = 0;
-    let status = 0;
-    let headers: IncomingHttpHeaders = {};
-    let settled = false;
-    const finish = (error: string | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const cl = headers['content-length'] === undefined ? null : Number(headers['content-length']);
-      const body = Buffer.concat(parts);
-      resolve({
-        status,
-        headers,
-        contentLength: cl,
-        bytes,
-        sha256: hash.digest('hex'),
-        body,
-        error,
-        complete: error === null && (cl === null || options.method === 'HEAD' || cl === bytes),
-        ms: Math.round(performance.now() - started),
-      });
-    };
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      status = res.statusCode ?? 0;
-      headers = res.headers;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.byteLength;
-        hash.update(chunk);
-        if (keepBody) parts.push(chunk);
-        options.onData?.(bytes);
-      });
-      res.on('end', () => finish(res.complete ? null : `body ended early after ${bytes} bytes`));
-      res.on('aborted', () => finish(`connection cut mid-body after ${bytes} bytes`));
-      res.on('error', (e) => finish(`${(e as NodeJS.ErrnoException).code ?? e.message} after ${bytes} body bytes`));
-      res.on('close', () => finish(res.complete ? null : `connection closed mid-body after ${bytes} bytes`));
-    });
-    const timer = setTimeout(() => {
-      finish(`client timeout after ${timeoutMs} ms (${bytes} body bytes)`);
-      req.destroy();
-    }, timeoutMs);
-    req.on('error', (e) => finish(`${(e as NodeJS.ErrnoException).code ?? e.message} (${bytes} body bytes)`));
-    options.signal?.addEventListener(
-      'abort',
-      () => {
-        finish(`aborted by the caller after ${bytes} body bytes`);
-        req.destroy();
-      },
-      { once: true },
-    );
-    req.end();
-  });
-}
-
-/** JSON body of a small response. */
-export function json<T = Record<string, unknown>>(f: Fetched): T {
-  return JSON.parse(f.body.toString('utf8')) as T;
-}
-
-// ---------------------------------------------------------------------------------------------
 // the control socket
 
-export function control<T = unknown>(
+/** A control-socket request whose answer is JSON (or empty): the parsed body. */
+export async function control<T = unknown>(
   socket: string,
   method: 'GET' | 'PUT',
   path: string,
   timeoutMs = 15_000,
 ): Promise<{ status: number; body: T; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, method, path, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        try {
-          resolve({
-            status: res.statusCode ?? 0,
-            body: (text === '' ? undefined : JSON.parse(text)) as T,
-            ms: Math.round(performance.now() - started),
-          });
-        } catch (error) {
-          reject(new Error(`control ${method} ${path}: answer is not JSON: ${text.slice(0, 200)}`, { cause: error }));
-        }
-      });
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`control ${method} ${path}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+  const reply = await controlRequest(socket, method, path, timeoutMs);
+  const text = reply.text();
+  try {
+    return { status: reply.status, body: (text === '' ? undefined : JSON.parse(text)) as T, ms: Math.round(reply.ms) };
+  } catch (error) {
+    throw new Error(`control ${method} ${path}: answer is not JSON: ${text.slice(0, 200)}`, { cause: error });
+  }
 }
 
 /** `GET /` on the control socket: the daemon's status snapshot. */
@@ -503,8 +308,6 @@ export function useProxiedOrigins<Id extends string>(
 // ---------------------------------------------------------------------------------------------
 // the daemon as a child process (for honest RSS)
 
-export const BIN = join(import.meta.dirname, '..', '..', '..', 'packages', 'media-cache', 'bin', 'media-cache.js');
-
 export interface ChildDaemon {
   proc: ManagedProcess;
   pid: number;
@@ -521,10 +324,9 @@ export async function startChildDaemon(dir: string, config: Record<string, unkno
   const path = join(dir, 'config.json');
   const unsafe = { ...(config.unsafe as Record<string, boolean> | undefined), ...unsafeFromBreaks() };
   await writeFile(path, `${JSON.stringify({ ...config, unsafe }, null, 2)}\n`);
-  const proc = spawnManaged({ node: BIN }, ['serve', '--config', path], { name: 'media-cache' });
+  const proc = spawnDaemon(path);
   children.add(proc);
-  const match = await waitForLine(proc, /^\{"event":"ready".*\}$/, { stream: 'stdout', timeoutMs: 15_000 });
-  const ready = JSON.parse(match[0]) as { http: string; control: string; pid: number };
+  const ready = await readiness(proc);
   const port = Number(ready.http.slice(ready.http.lastIndexOf(':') + 1));
   return { proc, pid: ready.pid, url: `http://127.0.0.1:${port}`, port, socket: ready.control };
 }
