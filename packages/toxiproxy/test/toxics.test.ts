@@ -41,10 +41,15 @@ async function medianOf(n: number, sample: () => Promise<number>): Promise<numbe
   return values[n >> 1]!;
 }
 
+/**
+ * A toxic's timing: never early by more than `tolerance`; late by `tolerance` plus scheduling noise on a
+ * loaded machine (at most 100 ms, and never half of `expected`, so a delay applied twice still fails).
+ */
 function within(actual: number, expected: number, tolerance: number): void {
-  const message = `${actual.toFixed(1)} ms vs ${expected} ± ${tolerance}`;
+  const late = tolerance + Math.min(100, expected / 2);
+  const message = `${actual.toFixed(1)} ms vs ${expected} (-${tolerance}, +${late})`;
   expect(actual, message).toBeGreaterThanOrEqual(expected - tolerance);
-  expect(actual, message).toBeLessThanOrEqual(expected + tolerance);
+  expect(actual, message).toBeLessThanOrEqual(expected + late);
 }
 
 describe('50: latency', () => {
@@ -130,7 +135,7 @@ describe('50: latency', () => {
     expect((await api(env.server, 'GET', '/version')).status).toBe(200);
   });
 
-  test('a latency toxic does not throttle throughput (≥ 0.5× the same proxy without it)', async () => {
+  test('a latency toxic does not throttle throughput (≥ 0.2× the same proxy without it, a throttle is ≈0.01×)', async () => {
     let received = 0;
     let done = (): void => {};
     const total = 32 * 1024 * 1024;
@@ -159,8 +164,10 @@ describe('50: latency', () => {
     const plain = await measure(0);
     await addToxic(env, 'latency', 'upstream', { latency: 100 });
     const delayed = await measure(100);
-    // Upstream asserts ≥ 100 MB/s on a quiet machine; this one is shared, so compare in-run.
-    expect(delayed / plain).toBeGreaterThan(0.5);
+    // Upstream asserts ≥ 100 MB/s on a quiet machine; this one is shared, so compare in-run. A toxic that
+    // held each chunk for its latency in turn would move 32 MiB at ≈10 MB/s, ≈0.01× the plain proxy; a
+    // loaded 2-core machine swings single runs by 2-3×, so the bound sits between the two.
+    expect(delayed / plain).toBeGreaterThan(0.2);
   });
 
   test('removing a latency toxic flushes the delayed data at once (2000 ms removed after 200)', async () => {
