@@ -6,7 +6,7 @@
 // Every test file calls `afterEach(cleanup)`: failpoints are removed first (so paused callers are
 // released), then every media-cache is closed, every server closed and every temp dir removed.
 import * as fs from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cfg, remove } from '@faultline/failpoints';
 import {
   type MediaCache,
@@ -18,11 +18,13 @@ import {
   unsafeFromBreaks,
 } from 'media-cache';
 import {
+  type ChunkFile,
   cleanupTemps,
   diskFiles,
   type HttpResult,
   httpRequest,
   KiB,
+  listChunkFiles,
   mediaBytes,
   StaticOrigin as SharedOrigin,
   sha256,
@@ -183,25 +185,9 @@ export async function stopCache(mc: MediaCache): Promise<void> {
   await withTimeout(mc.close(), 15_000, `close() of media-cache ${mc.httpUrl}`);
 }
 
-/** Files under the chunk store: `{ rel, path, size }` for chunks, temp files and strays alike. */
-export async function chunkFiles(chunksDir: string): Promise<Array<{ rel: string; path: string; size: number }>> {
-  const out: Array<{ rel: string; path: string; size: number }> = [];
-  const walk = async (d: string): Promise<void> => {
-    let names: string[];
-    try {
-      names = await fs.readdir(d);
-    } catch {
-      return;
-    }
-    for (const name of names.sort()) {
-      const path = join(d, name);
-      const st = await fs.stat(path);
-      if (st.isDirectory()) await walk(path);
-      else out.push({ rel: relative(chunksDir, path).split(sep).join('/'), path, size: st.size });
-    }
-  };
-  await walk(chunksDir);
-  return out;
+/** Files under the chunk store: `{ rel, name, path, size }` for chunks, temp files and strays alike. */
+export async function chunkFiles(chunksDir: string): Promise<ChunkFile[]> {
+  return listChunkFiles(chunksDir);
 }
 
 /**

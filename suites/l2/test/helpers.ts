@@ -5,7 +5,7 @@
 // come from media-cache-test-support (shared with l1, l3 and the unit tests). Every wait is bounded
 // and says what it waited for.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -24,6 +24,7 @@ import {
   controlRequest,
   getObserved,
   httpRequest,
+  listChunkFiles,
   MEDIA_CACHE_BIN,
   mediaPieces,
   type Readiness,
@@ -37,9 +38,11 @@ import { afterEach } from 'vitest';
 import { brokenSwitches } from './breaks.ts';
 
 export {
+  type ChunkFile,
   cleanupTemps,
   type HttpResult,
   httpRequest,
+  listChunkFiles,
   MiB,
   mediaBytes,
   mediaPieces,
@@ -329,27 +332,6 @@ export function untilChunksCached(d: Daemon, chunks: number, what = `${chunks} c
 
 // ---------------------------------------------------------------------------------------------
 // disk inspection
-
-export interface ChunkFile {
-  path: string;
-  name: string;
-  size: number;
-}
-
-/** Every file under the chunk store (`chunks/ab/<hash>` plus temp files and strays). */
-export function listChunkFiles(chunksDir: string): ChunkFile[] {
-  if (!existsSync(chunksDir)) return [];
-  const out: ChunkFile[] = [];
-  for (const shard of readdirSync(chunksDir).sort()) {
-    const shardPath = join(chunksDir, shard);
-    if (!statSync(shardPath).isDirectory()) continue;
-    for (const name of readdirSync(shardPath).sort()) {
-      const path = join(shardPath, name);
-      out.push({ path, name, size: statSync(path).size });
-    }
-  }
-  return out;
-}
 
 /** Chunk files whose name is not the SHA-256 of their content (a visible partial chunk). */
 export function badChunkNames(chunksDir: string): string[] {
