@@ -14,16 +14,6 @@ import { buildStatus } from './status.ts';
 import { StatusBoard } from './status-board.ts';
 import { VERSION } from './version.ts';
 
-export type {
-  CloseReport,
-  CloseStep,
-  LifecycleState,
-  MediaCache,
-  MediaCacheDeps,
-  MediaCacheStatus,
-  StartupReport,
-} from './daemon-types.ts';
-
 /**
  * Starts the daemon in this process: instance lock, SQLite index (integrity-checked), restart
  * reconciliation, data server, control socket, supervised background tasks. Throws

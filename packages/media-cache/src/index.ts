@@ -15,6 +15,7 @@ export type { MediaCacheConfig, MediaCacheConfigInput, OriginConfig, UnsafeConfi
 export { ConfigError, DEFAULT_UNSAFE, loadConfigFile, resolveConfig, unsafeFromBreaks } from './config.ts';
 export type { ActionHandler, ControlServerOptions } from './control-server.ts';
 export { ControlServer } from './control-server.ts';
+export { startMediaCache } from './daemon.ts';
 export type {
   CloseReport,
   CloseStep,
@@ -23,8 +24,7 @@ export type {
   MediaCacheDeps,
   MediaCacheStatus,
   StartupReport,
-} from './daemon.ts';
-export { startMediaCache } from './daemon.ts';
+} from './daemon-types.ts';
 export type { DataServerOptions, HttpCounters } from './data-server.ts';
 export { DataServer } from './data-server.ts';
 export type { OriginErrorKind } from './errors.ts';
