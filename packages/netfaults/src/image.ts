@@ -1,6 +1,6 @@
 // A local image of the embedded server that behaves like ghcr.io/shopify/toxiproxy (same
 // flags, same API, same default command), for machines that cannot pull the real one.
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,15 +35,40 @@ export function embeddedServerDockerfile(baseImage: string): string {
   ].join('\n');
 }
 
-/** packages/toxiproxy, found through module resolution (no npm dependencies to copy). */
-function toxiproxyPackageDir(): string {
-  const entry = fileURLToPath(import.meta.resolve('@faultline/toxiproxy')); // .../dist/index.js
-  return dirname(dirname(entry));
+/** A package's directory, found through module resolution (its entry is `<dir>/dist/index.js`). */
+function packageDir(name: string): string {
+  return dirname(dirname(fileURLToPath(import.meta.resolve(name))));
+}
+
+/** Copies a built package (`dist/`, `bin/` if any, package.json) to `to`. */
+async function copyBuilt(from: string, to: string): Promise<void> {
+  await cp(join(from, 'dist'), join(to, 'dist'), { recursive: true });
+  await cp(join(from, 'bin'), join(to, 'bin'), { recursive: true }).catch(() => undefined);
+  await cp(join(from, 'package.json'), join(to, 'package.json'));
+}
+
+/**
+ * packages/toxiproxy and its dependencies: its only ones are faultline siblings without dependencies
+ * of their own (@faultline/evidence: the seed module and the Node version guard), copied built into
+ * the app's node_modules; anything else would need an npm install in the image, which this refuses.
+ */
+export async function copyServer(app: string): Promise<void> {
+  const pkg = packageDir('@faultline/toxiproxy');
+  await copyBuilt(pkg, app);
+  const { dependencies = {} } = JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  for (const name of Object.keys(dependencies)) {
+    if (!name.startsWith('@faultline/')) {
+      throw new Error(`netfaults: @faultline/toxiproxy depends on ${name}, which the image build cannot copy`);
+    }
+    await copyBuilt(packageDir(name), join(app, 'node_modules', name));
+  }
 }
 
 /**
  * Builds the embedded server image from a generated context (packages/toxiproxy's built `dist/`,
- * `bin/` and package.json) on a local Node base image, through testcontainers' build API.
+ * `bin/` and package.json, with its sibling dependencies) on a local Node base image, through testcontainers' build API.
  */
 export async function buildEmbeddedServerImage(options: BuildImageOptions = {}): Promise<BuiltImage> {
   const baseImage = options.baseImage ?? (process.env.FAULTLINE_NODE_IMAGE || undefined) ?? 'localhost/node:local';
@@ -55,13 +80,9 @@ export async function buildEmbeddedServerImage(options: BuildImageOptions = {}):
       `netfaults: base image ${baseImage} does not exist locally (on Podman CI machines, run ci/enable-podman.sh with NODE_BIN=$(command -v node), or set FAULTLINE_NODE_IMAGE)`,
     );
   }
-  const pkg = toxiproxyPackageDir();
   const context = await mkdtemp(join(tmpdir(), 'faultline-toxiproxy-image-'));
   try {
-    const app = join(context, 'app');
-    await cp(join(pkg, 'dist'), join(app, 'dist'), { recursive: true });
-    await cp(join(pkg, 'bin'), join(app, 'bin'), { recursive: true });
-    await cp(join(pkg, 'package.json'), join(app, 'package.json'));
+    await copyServer(join(context, 'app'));
     await writeFile(join(context, 'Dockerfile'), embeddedServerDockerfile(baseImage));
     await GenericContainer.fromDockerfile(context).build(tag, { deleteOnExit: false });
   } finally {
