@@ -11,14 +11,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { validateWorkflow } from '@action-validator/core';
 import { loadMatrix } from '@faultline/matrix';
 import type { MatrixReport } from '@faultline/runner';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../src/main.ts';
+import { runCli } from './run-cli.ts';
 
 const exec = promisify(execFile);
 const BIN = join(import.meta.dirname, '..', 'bin', 'faultline.js');
@@ -54,29 +53,7 @@ function tree(root: string): string[] {
 }
 
 /** Runs the CLI in-process. */
-async function faultline(...args: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (append: (s: string) => void) =>
-    Object.assign(
-      new Writable({
-        write(chunk, _enc, cb) {
-          append(String(chunk));
-          cb();
-        },
-      }),
-      { isTTY: false },
-    ) as unknown as NodeJS.WriteStream;
-  const code = await main(args, {
-    out: sink((s) => {
-      out += s;
-    }),
-    err: sink((s) => {
-      err += s;
-    }),
-  });
-  return { code, out, err };
-}
+const faultline = (...args: string[]) => runCli(args);
 
 const WRITTEN = ['.github/workflows/resilience.yml', 'matrix.yaml', 'test/l1/store-retry.test.ts'];
 

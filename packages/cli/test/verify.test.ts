@@ -3,10 +3,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { Cell, VerifyResults } from '@faultline/matrix';
 import { afterAll, describe, expect, test } from 'vitest';
-import { main } from '../src/main.ts';
+import { runCli } from './run-cli.ts';
 
 const repoModules = join(import.meta.dirname, '..', '..', '..', 'node_modules');
 const roots: string[] = [];
@@ -25,22 +24,7 @@ function project(files: Record<string, string>): string {
   return root;
 }
 
-async function faultline(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const stream = (append: (s: string) => void) =>
-    Object.assign(
-      new Writable({
-        write(chunk, _enc, cb) {
-          append(String(chunk));
-          cb();
-        },
-      }),
-      { isTTY: false },
-    ) as unknown as NodeJS.WriteStream;
-  const code = await main(args, { out: stream((s) => (out += s)), err: stream((s) => (err += s)) });
-  return { code, out, err };
-}
+const faultline = runCli;
 
 const matrix = (policy: string) =>
   [

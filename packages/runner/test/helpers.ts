@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../cli/src/main.ts';
+import { runCli } from '../../cli/test/run-cli.ts';
 
 const usesResults = ['run', 'gate', 'report', 'list', 'merge'];
 
@@ -11,18 +10,6 @@ export const demo = join(import.meta.dirname, 'fixtures', 'demo');
 /** Runs the faultline CLI in-process on the demo workspace with results and reports in a temp dir. */
 export async function faultline(args: string[], env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-runner-'));
-  let out = '';
-  let err = '';
-  const stream = (append: (s: string) => void) =>
-    Object.assign(
-      new Writable({
-        write(chunk, _enc, cb) {
-          append(String(chunk));
-          cb();
-        },
-      }),
-      { isTTY: false },
-    ) as unknown as NodeJS.WriteStream;
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
@@ -33,15 +20,7 @@ export async function faultline(args: string[], env: Record<string, string> = {}
         : ['--results', join(dir, 'results')]),
       ...(gates ? ['--out', join(dir, 'reports')] : []),
     ];
-    const code = await main([...args, ...extra], {
-      out: stream((s) => {
-        out += s;
-      }),
-      err: stream((s) => {
-        err += s;
-      }),
-    });
-    return { code, out, err, dir };
+    return { ...(await runCli([...args, ...extra])), dir };
   } finally {
     for (const k of Object.keys(env)) {
       if (saved[k] === undefined) delete process.env[k];
