@@ -16,9 +16,6 @@ import {
 const MAX_BYTES = 1024 * 1024 - 4096; // GitHub's step summary limit is 1 MiB
 const MAX_LIST = 200;
 
-const stateIcon = STATE_ICON;
-const stateOrder = STATE_ORDER;
-
 /** A cell's state with its pass rate under `run --repeat` ("flaky 7/10") and its quarantine, if any. */
 function stateText(c: Cell): string {
   const rate = c.attempts ? ` ${c.attempts.passed}/${c.attempts.total}` : '';
@@ -142,9 +139,9 @@ export function matrixMarkdown(
   });
   lines.push('| layer | title | tests | time | seed | backend |', '|---|---|---|---|---|---|', ...layerRows, '');
   lines.push(
-    `| ${stateOrder.map((s) => `${stateIcon[s]} ${s}`).join(' | ')} |`,
-    `|${stateOrder.map(() => '---').join('|')}|`,
-    `| ${stateOrder.map((s) => coverage.counts[s]).join(' | ')} |`,
+    `| ${STATE_ORDER.map((s) => `${STATE_ICON[s]} ${s}`).join(' | ')} |`,
+    `|${STATE_ORDER.map(() => '---').join('|')}|`,
+    `| ${STATE_ORDER.map((s) => coverage.counts[s]).join(' | ')} |`,
     '',
   );
 
@@ -162,14 +159,14 @@ export function matrixMarkdown(
 
   const open = coverage.cells
     .filter((c) => c.required && (c.state !== 'covered' || c.quarantine))
-    .sort((a, b) => stateOrder.indexOf(a.state) - stateOrder.indexOf(b.state));
+    .sort((a, b) => STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state));
   if (open.length) {
     lines.push('## Not covered', '', '| issue | layer | state | reason |', '|---|---|---|---|');
     for (const c of open.slice(0, MAX_LIST)) {
       const replay = c.attempts?.replay[0] ? `; replay: \`${c.attempts.replay[0]}\`` : '';
       const quarantine = c.quarantine ? `; quarantined: ${esc(c.quarantine.reason)}` : '';
       lines.push(
-        `| ${esc(c.issue)} | ${c.layer} | ${stateIcon[c.state]} ${stateText(c)} | ${esc(c.reason ?? '')}${quarantine}${replay} |`,
+        `| ${esc(c.issue)} | ${c.layer} | ${STATE_ICON[c.state]} ${stateText(c)} | ${esc(c.reason ?? '')}${quarantine}${replay} |`,
       );
     }
     if (open.length > MAX_LIST) lines.push(`| … | | | ${open.length - MAX_LIST} more (see matrix.json) |`);
@@ -198,12 +195,12 @@ export function matrixMarkdown(
       const n = c.tests.length ? ` ${c.tests.length}` : '';
       const rate = c.attempts ? ` ${c.attempts.passed}/${c.attempts.total}` : '';
       const verified = c.verify?.declared ? ` 🛡️${c.verify.caught}/${c.verify.declared}` : '';
-      return `${stateIcon[c.state]}${n}${rate}${c.quarantine ? ' 🔒' : ''}${verified}`;
+      return `${STATE_ICON[c.state]}${n}${rate}${c.quarantine ? ' 🔒' : ''}${verified}`;
     });
     grid.push(`| ${esc(issue.id)} | ${issue.severity} | ${row.join(' | ')} |`);
   }
   let text = `${lines.join('\n')}\n`;
-  const legend = `\n${stateOrder.map((s) => `${stateIcon[s]} ${s}`).join(' · ')}; numbers are tests per cell; n/N: attempts passed (run --repeat); 🔒 quarantined; 🛡️c/d: c of d declared breaks caught (faultline verify).\n`;
+  const legend = `\n${STATE_ORDER.map((s) => `${STATE_ICON[s]} ${s}`).join(' · ')}; numbers are tests per cell; n/N: attempts passed (run --repeat); 🔒 quarantined; 🛡️c/d: c of d declared breaks caught (faultline verify).\n`;
   let gridText = `${grid.join('\n')}\n`;
   const room = MAX_BYTES - Buffer.byteLength(text) - Buffer.byteLength(legend);
   if (Buffer.byteLength(gridText) > room) {
