@@ -21,8 +21,6 @@ export type { Orphan, OrphanCheckOptions } from './orphans.ts';
 export { assertNoOrphans, findOrphans, installOrphanGuard, killOrphans } from './orphans.ts';
 export type { PowerLoss, PowerLossOptions } from './power-loss.ts';
 export { powerLoss } from './power-loss.ts';
-export type { Rng } from './prng.ts';
-export { createRng, DEFAULT_SEED, deriveSeed, SEED_ENV, seedFromEnv } from './prng.ts';
 export type { ProcStat } from './process-table.ts';
 export { isProcessAlive, listProcesses } from './process-table.ts';
 export type { LineWaitOptions, WaitOptions } from './ready.ts';

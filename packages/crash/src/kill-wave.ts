@@ -3,11 +3,10 @@
 // The vacuity guard refuses a wave that would prove nothing: a worker that already died, or no
 // worker whose progress moved since the wave started (a journal left by an earlier wave already
 // reads as progress, so the wave takes a baseline when it starts and counts from there).
-import { recordFault } from '@faultline/evidence';
+import { createRng, deriveSeed, recordFault, runSeed } from '@faultline/evidence';
 import type { PowerLossReport } from '@faultline/faults';
 import { CrashError } from './errors.ts';
 import type { PowerLoss } from './power-loss.ts';
-import { createRng, deriveSeed, seedFromEnv } from './prng.ts';
 import type { ExitInfo, ManagedProcess } from './spawn.ts';
 import type { Violation } from './verify.ts';
 
@@ -35,7 +34,7 @@ export interface KillWaveOptions {
   signal?: KillSignal;
   /** Signal the whole process group (default) or only the worker process. */
   target?: 'group' | 'process';
-  /** Default: FAULTLINE_SEED (see seedFromEnv). The wave's delay is derived from (seed, wave). */
+  /** Default: FAULTLINE_SEED (see @faultline/evidence runSeed). The wave's delay is derived from (seed, wave). */
   seed?: number;
   /** Wave number for messages, evidence and seed derivation. Default 1. */
   wave?: number;
@@ -157,7 +156,7 @@ export async function killWave(options: KillWaveOptions): Promise<KillWaveResult
     when = {},
     signal = 'SIGKILL',
     target = 'group',
-    seed = seedFromEnv(),
+    seed = runSeed(),
     wave = 1,
     progressTimeoutMs = 20_000,
     exitTimeoutMs = 10_000,
