@@ -11,6 +11,7 @@ import {
   MatrixError,
   plural,
   requiredLayers,
+  VERIFY_FILE,
   type Verdict,
 } from '@faultline/matrix';
 import {
@@ -45,7 +46,14 @@ import {
 import { type CommandSpec, ConfigError, type Flags, integer, list, shard, UsageError } from './args.ts';
 import { doctor } from './doctor.ts';
 import { planInit, shown, writeInit } from './init.ts';
-import { checkBreakNames, readVerifyResults, runVerify, VerifyInterrupted, verifySummary } from './verify.ts';
+import {
+  checkBreakNames,
+  mergeVerifyFiles,
+  readVerifyResults,
+  runVerify,
+  VerifyInterrupted,
+  verifySummary,
+} from './verify.ts';
 
 export interface Io {
   out: NodeJS.WriteStream;
@@ -233,7 +241,7 @@ function diffCommand(io: Io, flags: Flags): number {
 /** The one line an interrupted run ends with, naming what it stopped and what it kept; 130 or 143. */
 function reportInterrupt(io: Io, i: RunInterrupted, files: readonly string[]): number {
   const stopped = i.layer
-    ? `stopped ${i.layer} worker and ${plural(i.stopped, 'process', 'processes')}`
+    ? `stopped ${i.layer} worker and ${plural(i.stopped, 'process', 'processes')}${i.containers ? `, removed ${plural(i.containers, 'container', 'containers')}` : ''}`
     : 'between layers';
   const kept = i.kept.length ? `${i.kept.join(', ')} results kept` : 'no layer had finished';
   const marked = i.layer ? `; ${i.layer} results marked interrupted` : '';
@@ -427,6 +435,13 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
               .map((f) => join(dir, f))
           : [],
       );
+      const verifyFiles = dirs.flatMap((dir) =>
+        existsSync(dir)
+          ? globSync(`**/${VERIFY_FILE}`, { cwd: dir })
+              .sort()
+              .map((f) => join(dir, f))
+          : [],
+      );
       const inputs = files.map(readResultsFile);
       if (inputs.length === 0) throw new UsageError(`no results files under ${dirs.join(', ')}`);
       const { merged, problems } = mergeResults(inputs);
@@ -448,6 +463,10 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
         io.out.write(
           `${r.layer}: ${plural(r.tests.length, 'test')} from ${plural(inputs.filter((x) => x.layer === r.layer).length, 'file')} -> ${file}\n`,
         );
+      }
+      if (verifyFiles.length > 0) {
+        const v = mergeVerifyFiles(verifyFiles, out);
+        io.out.write(`verify: ${plural(v.breaks, 'break')} from ${plural(verifyFiles.length, 'file')} -> ${v.file}\n`);
       }
       return 0;
     },

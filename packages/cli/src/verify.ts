@@ -105,10 +105,13 @@ export function checkBreakNames(loaded: LoadedMatrix, names: readonly string[] |
   return [...names];
 }
 
-/** verify.json as last written, or an empty one (a torn or foreign file is a config error: exit 2). */
+/** verify.json as last written, or undefined when there is none (a torn or foreign file is a config error: exit 2). */
 export function readVerifyResults(resultsDir: string): VerifyResults | undefined {
   const file = join(resultsDir, VERIFY_FILE);
-  if (!existsSync(file)) return undefined;
+  return existsSync(file) ? readVerifyFile(file) : undefined;
+}
+
+function readVerifyFile(file: string): VerifyResults {
   let data: Partial<VerifyResults>;
   try {
     data = JSON.parse(readFileSync(file, 'utf8')) as Partial<VerifyResults>;
@@ -364,18 +367,52 @@ function writeVerifyResults(
   breaks: readonly BreakResult[],
   ctl: readonly ControlResult[],
 ): string {
-  const before = safeRead(resultsDir);
-  const ran = new Set(breaks.map(key));
-  const controlled = new Set(ctl.map((c) => key(c)));
-  const merged: VerifyResults = {
+  const next: VerifyResults = {
     schema: VERIFY_SCHEMA,
     matrixDigest: matrixDigest(loaded.file),
-    breaks: [...(before?.breaks ?? []).filter((b) => !ran.has(key(b))), ...breaks],
-    controls: [...(before?.controls ?? []).filter((c) => !controlled.has(key(c))), ...ctl],
+    breaks: [...breaks],
+    controls: [...ctl],
   };
   const file = join(resultsDir, VERIFY_FILE);
-  writeFileAtomic(file, `${JSON.stringify(merged, null, 2)}\n`);
+  writeFileAtomic(file, `${JSON.stringify(combineVerify(safeRead(resultsDir), next), null, 2)}\n`);
   return file;
+}
+
+/** `next`'s entries replace `before`'s for the same cell and break; the rest of `before` is kept. */
+function combineVerify(before: VerifyResults | undefined, next: VerifyResults): VerifyResults {
+  const ran = new Set(next.breaks.map(key));
+  const controlled = new Set(next.controls.map((c) => key(c)));
+  return {
+    schema: VERIFY_SCHEMA,
+    ...(next.matrixDigest ? { matrixDigest: next.matrixDigest } : {}),
+    breaks: [...(before?.breaks ?? []).filter((b) => !ran.has(key(b))), ...next.breaks],
+    controls: [...(before?.controls ?? []).filter((c) => !controlled.has(key(c))), ...next.controls],
+  };
+}
+
+/**
+ * `faultline merge`: the verify.json files of several jobs (one per layer, say) combined into the
+ * results directory's. Files are taken oldest first by their newest break, so where two verified the
+ * same break the later run wins. Files of different matrices are refused, as results files are.
+ */
+export function mergeVerifyFiles(files: readonly string[], resultsDir: string): { file: string; breaks: number } {
+  const inputs = files.map((f) => ({ file: f, data: readVerifyFile(f) }));
+  const digests = [...new Set(inputs.map((i) => i.data.matrixDigest ?? 'unknown'))];
+  if (digests.length > 1) {
+    throw new ConfigError(
+      `verify files of different matrices (${inputs.map((i) => `${i.file}: ${i.data.matrixDigest ?? 'unknown'}`).join('; ')}): merge the verify files of one matrix`,
+    );
+  }
+  const newest = (v: VerifyResults) =>
+    v.breaks
+      .map((b) => b.verifiedAt)
+      .sort()
+      .at(-1) ?? '';
+  inputs.sort((a, b) => newest(a.data).localeCompare(newest(b.data)));
+  const merged = inputs.reduce<VerifyResults | undefined>((acc, i) => combineVerify(acc, i.data), undefined);
+  const file = join(resultsDir, VERIFY_FILE);
+  if (merged) writeFileAtomic(file, `${JSON.stringify(merged, null, 2)}\n`);
+  return { file, breaks: merged?.breaks.length ?? 0 };
 }
 
 /** An unreadable earlier verify.json is replaced, not merged. */

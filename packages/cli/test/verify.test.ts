@@ -1,6 +1,6 @@
 // `faultline verify` on a one-package project whose code honours FAULTLINE_BREAK: one break the test
 // catches, one it does not (a real finding: the test still passes without the protection).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Cell, VerifyResults } from '@faultline/matrix';
@@ -156,6 +156,43 @@ describe('faultline verify', () => {
       ['noCache', 5],
       ['noRetry', 6],
     ]);
+
+    // One verify job per layer (the workflow's): merge combines their verify.json files with the results.
+    for (const [job, name] of [
+      ['a', 'noCache'],
+      ['b', 'noRetry'],
+    ] as const) {
+      mkdirSync(join(root, 'jobs', job), { recursive: true });
+      const only = { ...again, breaks: again.breaks.filter((b) => b.name === name) };
+      writeFileSync(join(root, 'jobs', job, 'verify.json'), JSON.stringify(only));
+    }
+    cpSync(join(results, 'l1.json'), join(root, 'jobs', 'a', 'l1.json'));
+    const combined = await faultline([
+      'merge',
+      '--matrix',
+      m,
+      '--from',
+      join(root, 'jobs'),
+      '--results',
+      join(root, 'combined'),
+    ]);
+    expect([combined.code, combined.err]).toEqual([0, '']);
+    expect(combined.out).toContain('verify: 2 breaks from 2 files');
+    const both = JSON.parse(readFileSync(join(root, 'combined', 'verify.json'), 'utf8')) as VerifyResults;
+    expect(both.breaks.map((b) => b.name).sort()).toEqual(['noCache', 'noRetry']);
+    // Verify files of another matrix are refused, as results files are.
+    writeFileSync(join(root, 'jobs', 'b', 'verify.json'), JSON.stringify({ ...again, matrixDigest: 'sha256:other' }));
+    const foreign = await faultline([
+      'merge',
+      '--matrix',
+      m,
+      '--from',
+      join(root, 'jobs'),
+      '--results',
+      join(root, 'combined'),
+    ]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.err).toContain('verify files of different matrices');
 
     // Under policy.verify a selected cell never verified fails the gate.
     rmSync(file);

@@ -46,7 +46,7 @@ describe('.github/workflows/resilience.yml', () => {
 
   test('a job per layer, l2 sharded, l3 on containers, artifacts uniquely named, gate merges them', () => {
     const wf = parse(text) as Workflow;
-    expect(Object.keys(wf.jobs)).toEqual(expect.arrayContaining(['tests', 'l1', 'l2', 'l3', 'gate']));
+    expect(Object.keys(wf.jobs)).toEqual(expect.arrayContaining(['tests', 'l1', 'l2', 'l3', 'verify', 'gate']));
     const runs = (job: string) =>
       expand(wf.jobs[job]!.steps)
         .map((s) => s.run ?? '')
@@ -58,7 +58,10 @@ describe('.github/workflows/resilience.yml', () => {
     );
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain('results-l2-shard-${{ matrix.shard }}');
-    expect(wf.jobs.gate!.needs).toEqual(['l1', 'l2', 'l3']);
+    expect(wf.jobs.gate!.needs).toEqual(['l1', 'l2', 'l3', 'verify']);
+    // Each layer's breaks in a job of its own; the gate's merge combines their verify.json files.
+    expect(runs('verify')).toContain('faultline verify --layer "$LAYER"');
+    expect(names).toContain('results-verify-${{ matrix.layer }}');
     expect(wf.jobs.gate!.steps.find((s) => s.uses === './actions/gate')?.with).toEqual({ results: 'artifacts' });
     expect(runs('gate')).toMatch(
       /faultline merge [^\n]*--from "\$RESULTS"[\s\S]*faultline gate[\s\S]*GITHUB_STEP_SUMMARY/,
