@@ -415,7 +415,7 @@ export const commands: Record<string, CommandSpec & { run: (io: Io, flags: Flags
     },
   },
   merge: {
-    summary: 'merge the results of shards and jobs into one results file per layer',
+    summary: 'merge the results of shards and jobs into one results file per layer (and their verify.json into one)',
     usage: 'faultline merge --from DIR[,DIR...] [--results DIR] [--allow-partial]',
     options: {
       ...matrixOption,
