@@ -49,6 +49,9 @@ export class SharedBuffer {
   }
 
   release(): void {
+    // A second release by one holder would hand the buffer to the pool while another reader still
+    // holds it: fail loudly where the bug is rather than serve another chunk's bytes later.
+    if (this.#refs === 0) throw new Error('SharedBuffer released more often than it was retained');
     this.#refs -= 1;
     if (this.#refs === 0 && !this.#discarded) this.#pool.give(this.buffer);
   }

@@ -30,8 +30,10 @@ export async function readVerified(
   try {
     result = await store.readInto(hash, shared.buffer, length);
   } catch (error) {
-    shared.release();
-    if (isFdExhaustion(error)) throw error;
+    if (isFdExhaustion(error)) {
+      shared.release();
+      throw error;
+    }
     counters.cacheReadErrors += 1;
     log.log('warn', 'chunk-read-error', { hash, path, idx, error });
     result = { ok: false, reason: 'corrupt' };

@@ -3,9 +3,11 @@
 // the origin's bytes. Faults are injected by hand on the real chunk files.
 import { readFile, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createFaultyFs } from '@faultline/faults';
 import { recordFault } from '@faultline/vitest';
+import type { FsLike } from 'media-cache';
 import { afterEach, describe, expect, test } from 'vitest';
-import { CHUNK, cleanup, httpGet, indexDiskMismatches, sha256, startCache, writeMedia } from './helpers.ts';
+import { CHUNK, cleanup, httpGet, indexDiskMismatches, sha256, startCache, tempDir, writeMedia } from './helpers.ts';
 
 afterEach(cleanup);
 
@@ -114,6 +116,29 @@ describe('chunk-corruption', () => {
     expect(counters.chunkMissing).toBe(1);
     expect(counters.chunkCorrupt).toBe(0);
     expect(sha256(await readFile(chunkPath(victim.hash)))).toBe(victim.hash);
+    expect(await indexDiskMismatches(mc, chunksDir)).toEqual([]);
+  });
+
+  test('a chunk that cannot be read (EIO) is refetched, counted, and its pooled buffer returned once', {
+    tags: ['chunk-corruption'],
+  }, async () => {
+    const dir = await tempDir();
+    const chunksDir = join(dir, 'cache', 'chunks');
+    const faults = createFaultyFs([]);
+    const { mc, media } = await startCache({ dir, deps: { fs: faults.fs as FsLike } });
+    const data = await writeMedia(media, 'album/track.flac', SIZE);
+    expect((await httpGet(`${mc.httpUrl}/files/album/track.flac`)).body.equals(data)).toBe(true);
+
+    faults.control.setRules([{ failOn: 'handle.read', error: 'EIO', path: chunksDir, times: 1 }]);
+    const reply = await httpGet(`${mc.httpUrl}/files/album/track.flac`);
+    expect(faults.control.injected).toBe(1);
+    expect(reply.status).toBe(200);
+    expect(reply.body.equals(data)).toBe(true);
+    expect(mc.status().counters.cacheReadErrors).toBe(1);
+    // Released twice, the buffer would go back to the pool while a reader still held it; concurrent
+    // readers then see each other's chunks. Every later read must still be byte-exact.
+    const replies = await Promise.all(Array.from({ length: 8 }, () => httpGet(`${mc.httpUrl}/files/album/track.flac`)));
+    for (const r of replies) expect(sha256(r.body)).toBe(sha256(data));
     expect(await indexDiskMismatches(mc, chunksDir)).toEqual([]);
   });
 });
