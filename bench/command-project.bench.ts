@@ -15,8 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { loadMatrix } from '@faultline/matrix';
-import { executeLayer, planRun, silentProgress } from '@faultline/runner';
+import { loadMatrix, planRun } from '@faultline/matrix';
+import { executeLayer, silentProgress } from '@faultline/runner';
 import { type BenchFigure, figure, median } from './figure.ts';
 
 const root = join(import.meta.dirname, '..');

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NODE_REQUIREMENT, nodeSupported } from '@faultline/evidence/node-guard';
-import { loadMatrix, MatrixError, plural } from '@faultline/matrix';
-import { planRun } from '@faultline/runner';
+import { loadMatrix, MatrixError, planRun, plural } from '@faultline/matrix';
+import type { Flags } from './args.ts';
+import type { Io } from './commands.ts';
 import { loadRlimitSupport, rlimitCheck } from './rlimits.ts';
 
 /** One line of `faultline doctor` (and one object of `doctor --json`). */
@@ -103,4 +104,13 @@ export async function doctor(matrixFile?: string): Promise<Check[]> {
   });
   checks.push(...toolchainChecks());
   return checks;
+}
+
+/** `faultline doctor`: the checks, as a table or JSON. */
+export async function doctorCommand(io: Io, flags: Flags): Promise<number> {
+  const matrixPath = resolve(typeof flags.matrix === 'string' ? flags.matrix : 'matrix.yaml');
+  const checks = await doctor(existsSync(matrixPath) ? matrixPath : undefined);
+  if (flags.json) io.out.write(`${JSON.stringify(checks, null, 2)}\n`);
+  else for (const c of checks) io.out.write(`${c.ok ? 'ok  ' : 'no  '} ${c.name.padEnd(22)} ${c.detail}\n`);
+  return 0;
 }

@@ -4,7 +4,8 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { VITEST_CONFIGS } from '@faultline/matrix';
-import { ConfigError } from './args.ts';
+import { ConfigError, type Flags } from './args.ts';
+import type { Io } from './commands.ts';
 
 export interface InitFile {
   /** Relative to the project directory, posix. */
@@ -311,4 +312,33 @@ export function writeInit(plan: InitPlan): string[] {
 export function shown(file: string, cwd = process.cwd()): string {
   const rel = relative(cwd, file);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+/** `word` as one shell word (quoted when it holds anything but safe characters). */
+function shellWord(word: string): string {
+  return /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** `faultline init`: the files written (or, with --dry-run, listed) and the next steps. */
+export function initCommand(io: Io, flags: Flags): number {
+  const plan = planInit(typeof flags.dir === 'string' ? flags.dir : '.');
+  if (flags['dry-run']) {
+    for (const f of plan.files) {
+      io.out.write(`would write ${shown(join(plan.dir, f.path))} (${f.text.split('\n').length - 1} lines)\n`);
+    }
+    io.out.write('dry run: nothing written\n');
+    return 0;
+  }
+  for (const file of writeInit(plan)) io.out.write(`wrote ${shown(file)}\n`);
+  if (!plan.ignoresOutput) {
+    // Run output in git is noise, and Nx only caches a layer whose own outputs are not among its inputs.
+    io.out.write('note: add .faultline/ and reports/ to .gitignore (run output)\n');
+  }
+  const steps = [
+    ...(plan.dir === process.cwd() ? [] : [`cd ${shellWord(shown(plan.dir))}`]),
+    ...(plan.missing.length ? [`npm i -D ${plan.missing.join(' ')}`] : []),
+    'npx faultline run --gate',
+  ];
+  io.out.write(`next: ${steps.join(' && ')}\n`);
+  return 0;
 }

@@ -1,5 +1,3 @@
-import { MatrixError } from '@faultline/matrix';
-import { RunError } from '@faultline/runner';
 import { ConfigError, parseFlags, UsageError } from './args.ts';
 import { commands, type Io } from './commands.ts';
 
@@ -37,23 +35,24 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await command.run(io, parseFlags(command, rest));
   } catch (error) {
-    if (error instanceof MatrixError) {
-      io.err.write(`${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof RunError) {
-      // A full or read-only disk, another run holding the directory, a matrix edited mid-run: one line.
-      io.err.write(`faultline ${name}: ${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      io.err.write(`faultline ${name}: ${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof UsageError) {
-      io.err.write(`faultline ${name}: ${error.message}\nusage: ${command.usage}\n`);
-      return 2;
-    }
-    throw error;
+    const message = await failure(error);
+    if (message === undefined) throw error;
+    io.err.write(message(name, command.usage));
+    return 2;
   }
+}
+
+/**
+ * What the CLI prints for an error of the user's making (exit 2), or undefined for a bug. The matrix and
+ * the runner are imported here, not at start-up: when they threw they are loaded already.
+ */
+async function failure(error: unknown): Promise<((name: string, usage: string) => string) | undefined> {
+  if (error instanceof ConfigError) return (name) => `faultline ${name}: ${error.message}\n`;
+  if (error instanceof UsageError) return (name, usage) => `faultline ${name}: ${error.message}\nusage: ${usage}\n`;
+  if (!(error instanceof Error)) return undefined;
+  if (error instanceof (await import('@faultline/matrix')).MatrixError) return () => `${error.message}\n`;
+  // A full or read-only disk, another run holding the directory, a matrix edited mid-run: one line.
+  if (error instanceof (await import('@faultline/runner')).RunError)
+    return (name) => `faultline ${name}: ${error.message}\n`;
+  return undefined;
 }

@@ -9,6 +9,8 @@ export type { GateReason, GateReasonCode, Verdict } from './gate.ts';
 export { gate } from './gate.ts';
 export type { LoadedMatrix } from './loader.ts';
 export { formatPath, loadMatrix, parseMatrix } from './loader.ts';
+export type { LayerPlan, PlannedProject, PlanOptions, RunPlan } from './plan.ts';
+export { planRun } from './plan.ts';
 export { issueMatches, requiredLayers, verifyRequired } from './policy.ts';
 export type { Problem } from './problem.ts';
 export { formatProblem, MatrixError } from './problem.ts';

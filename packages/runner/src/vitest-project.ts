@@ -1,7 +1,6 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileError, ProjectRun, TestRecord, UnattributedEvidence } from '@faultline/matrix';
-import { execaNode } from 'execa';
 import type { ExecuteOptions, ProjectOutcome } from './execute.ts';
 import { layerEnv } from './layer-env.ts';
 import type { LayerPlan } from './plan.ts';
@@ -25,6 +24,7 @@ interface Collected {
 
 /** The worker process for one project: vitest through its API, in its own process group. */
 function startWorker(
+  execaNode: typeof import('execa').execaNode,
   plan: LayerPlan,
   project: Project,
   options: ExecuteOptions,
@@ -126,7 +126,9 @@ export async function runVitestProject(
 ): Promise<ProjectOutcome> {
   const started = Date.now();
   const collected: Collected = { tests: [], errors: [], unattributed: [], running: new Set() };
-  const child = startWorker(plan, project, options, layerRunDir, attemptId);
+  // execa loads when a vitest project runs, not when the CLI starts.
+  const { execaNode } = await import('execa');
+  const child = startWorker(execaNode, plan, project, options, layerRunDir, attemptId);
   const messages = (async () => {
     for await (const m of child.getEachMessage())
       collect(collected, m as unknown as WorkerMessage, plan, project, options);

@@ -1,17 +1,8 @@
 import { join } from 'node:path';
-import { type CommandProjectSpec, namedProjects, projectFiles } from '@faultline/matrix';
+import { namedProjects, type PlannedProject, projectFiles } from '@faultline/matrix';
 
-/** A directory the runner runs vitest in, and the name its results carry. */
-export interface WorkspaceProject {
-  /** The project's name, or for a path entry the normalised path (`./test/l1`). */
-  name: string;
-  /** Absolute directory. */
-  dir: string;
-  /** Directory relative to the matrix's directory, posix, '.' for the root. */
-  relDir: string;
-  /** Set for a test command in any language (run by command-project.ts instead of vitest). */
-  command?: CommandProjectSpec;
-}
+/** A project a layer runs: @faultline/matrix's `PlannedProject`, the unit of the run's plan. */
+export type WorkspaceProject = PlannedProject;
 
 /**
  * The named projects of the workspace at `root` (package manager workspaces and project.json files, as

@@ -4,9 +4,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LayerResults, loadMatrix } from '@faultline/matrix';
+import { type LayerResults, loadMatrix, planRun } from '@faultline/matrix';
 import { afterEach, describe, expect, test } from 'vitest';
-import { executeLayer, planRun, silentProgress } from '../src/index.ts';
+import { executeLayer, silentProgress } from '../src/index.ts';
 import { faultline, readJson } from './helpers.ts';
 
 let dirs: string[] = [];

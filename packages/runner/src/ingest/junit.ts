@@ -1,8 +1,10 @@
 // JUnit XML as pytest (--junitxml), gotestsum (--junitfile), cargo-nextest and Maven Surefire write
 // it: <testsuites>/<testsuite> (nested suites too) holding <testcase>s. file/line attributes are
 // kept where present (pytest, nextest, GitHub's schema); pytest's `line` is 0-based.
+
+import { createRequire } from 'node:module';
 import type { TestError } from '@faultline/matrix';
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
 import type { IngestedTest, ResultsReader } from './types.ts';
 
 /** The JUnit property through which a test claims matrix issues (several: one property each, or comma-separated). */
@@ -10,16 +12,27 @@ export const ISSUE_PROPERTY = 'faultline.issue';
 
 type Node = Record<string, unknown>;
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  textNodeName: '#text',
-  parseAttributeValue: false,
-  parseTagValue: false,
-  trimValues: false,
-  isArray: (name) => ['testsuite', 'testcase', 'property', 'failure', 'error', 'skipped'].includes(name),
-  processEntities: true,
-});
+let parser: XMLParser | undefined;
+
+/**
+ * The XML parser, loaded on the first JUnit file read, so that running anything else never loads it.
+ * Its CommonJS build loads synchronously, where the (synchronous) reader needs it.
+ */
+function xmlParser(): XMLParser {
+  if (parser) return parser;
+  const { XMLParser: Parser } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+  parser = new Parser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    textNodeName: '#text',
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: false,
+    isArray: (name) => ['testsuite', 'testcase', 'property', 'failure', 'error', 'skipped'].includes(name),
+    processEntities: true,
+  });
+  return parser;
+}
 
 const list = (v: unknown): Node[] => (Array.isArray(v) ? (v as Node[]) : v && typeof v === 'object' ? [v as Node] : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -72,7 +85,7 @@ export const junitReader: ResultsReader = {
   format: 'junit',
   stdout: false,
   read(xml) {
-    const doc = parser.parse(xml) as Node;
+    const doc = xmlParser().parse(xml) as Node;
     const roots = [...list((doc.testsuites as Node | undefined) ?? {}), ...list(doc.testsuite)];
     if (!('testsuites' in doc) && !('testsuite' in doc))
       throw new Error('not JUnit XML: no <testsuites> or <testsuite> element');
