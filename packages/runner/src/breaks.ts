@@ -10,6 +10,8 @@ export const RUNNER_BREAKS = {
   noInterruptReap: 'interrupt',
   /** Let a full or read-only disk escape as a raw Node error (stack trace, exit 1). */
   rawWriteErrors: 'disk-full, read-only-results',
+  /** Write the reports of a run one by one, as before issue 20: a full disk leaves new reports beside old ones. */
+  noStagedReports: 'disk-full',
   /** A torn results file escapes as JSON.parse's raw SyntaxError (a stack trace, exit 1), naming no file. */
   rawResultsErrors: 'torn-results',
   /** Take no run lock: two runs in one directory interleave their results. */

@@ -8,7 +8,8 @@ import {
   type Verdict,
   type VerifyResults,
 } from '@faultline/matrix';
-import { writeFileAtomic } from './atomic.ts';
+import { type SetFile, writeFileAtomic, writeFilesAtomic } from './atomic.ts';
+import { broken } from './breaks.ts';
 import { githubAnnotations } from './reports/annotations.ts';
 import { REPORTER_NAMES, REPORTERS, type ReporterName, reportContext } from './reports/reporters.ts';
 
@@ -32,7 +33,21 @@ export interface GateOutcome {
   written: string[];
 }
 
-/** Computes coverage and the verdict, and writes the chosen reports (every one by default), each file atomically. */
+/**
+ * Writes the reports of one run as one set: all are rendered first, then published together
+ * (writeFilesAtomic), so a full disk leaves every previous report as it was, never a new junit beside
+ * an old matrix.md.
+ */
+function publishReports(outDir: string, files: readonly SetFile[]): string[] {
+  if (!broken('noStagedReports')) return writeFilesAtomic(outDir, files);
+  return files.map((f) => {
+    const file = join(outDir, f.path);
+    writeFileAtomic(file, f.content);
+    return file;
+  });
+}
+
+/** Computes coverage and the verdict, and writes the chosen reports (every one by default) together, all or none. */
 export function gateAndReport(
   loaded: LoadedMatrix,
   runs: readonly LayerResults[],
@@ -47,14 +62,8 @@ export function gateAndReport(
   const verdict = gate(coverage, loaded.matrix.policy);
   const matrixFile = relative(root, resolve(loaded.file)).split('\\').join('/');
   const ctx = reportContext(loaded, coverage, verdict, runs, matrixFile);
-  const written: string[] = [];
-  for (const name of options.reporters ?? REPORTER_NAMES) {
-    for (const { path, content } of REPORTERS[name].files(ctx)) {
-      const file = join(outDir, path);
-      writeFileAtomic(file, content);
-      written.push(relative(process.cwd(), file) || file);
-    }
-  }
+  const files = (options.reporters ?? REPORTER_NAMES).flatMap((name) => REPORTERS[name].files(ctx));
+  const written = publishReports(outDir, files).map((file) => relative(process.cwd(), file) || file);
   const annotations = githubAnnotations(verdict, { coverage, matrixFile, issueLine: ctx.issueLine });
   return { coverage, verdict, written, annotations };
 }

@@ -1,9 +1,14 @@
 // disk-full and read-only-results: results or reports that cannot be written end the run with one
 // line naming the path and the error (`faultline run: cannot write <path>: <words> (<CODE>)`), exit 2,
 // earlier results and reports as they were, and no temp file left.
-// Faults: a real tmpfs filled to the last byte by a test while the run is in flight (ENOSPC), and the
-// results dir bind-mounted read-only over itself (EROFS). Root only: elsewhere the tests skip (not-run).
-// Break: FAULTLINE_BREAK=rawWriteErrors (Node's stack trace and exit 1, as before issue 20).
+// Reports are published together: a disk that fills after some of them leaves every earlier report as it
+// was, never new junit beside an old matrix.md.
+// Faults: a real tmpfs filled to the last byte by a test while the run is in flight (ENOSPC), a reports
+// tmpfs filled so that only two pages are left when the reports are written (ENOSPC), and the results dir
+// bind-mounted read-only over itself (EROFS). Root only: elsewhere the tests skip (not-run).
+// Breaks: FAULTLINE_BREAK=rawWriteErrors (Node's stack trace and exit 1, as before issue 20);
+// FAULTLINE_BREAK=noStagedReports (each report replaced on its own: the new junit beside the old matrix.html).
+import { closeSync, openSync, readdirSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerResults } from '@faultline/matrix';
 import { recordFault } from '@faultline/vitest';
@@ -65,7 +70,22 @@ function twoLayers() {
   });
 }
 
-const tempFiles = (files: Record<string, string>) => Object.keys(files).filter((f) => f.endsWith('.tmp'));
+/** Temp files and staging directories anywhere under `dir` (none may outlive a run). */
+const tempFiles = (dir: string) =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tmp$|staging/.test(f));
+
+/** Fills the file system of `dir` until `pages` free pages are left; what statfs says is left, in pages. */
+function fillLeaving(dir: string, pages: number): number {
+  const { bsize, bavail } = statfsSync(dir);
+  const bytes = Buffer.alloc((bavail - pages) * bsize, 1);
+  const fd = openSync(join(dir, 'filler'), 'w');
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+  } finally {
+    closeSync(fd);
+  }
+  return statfsSync(dir).bavail;
+}
 
 describe('a full or read-only results disk', () => {
   test('disk fills while l2 runs: one line naming l2.json and ENOSPC, exit 2, l1 and the earlier reports untouched, no temp file', {
@@ -98,7 +118,58 @@ describe('a full or read-only results disk', () => {
     const l1 = readJson<LayerResults>(join(results, 'l1.json'));
     expect(l1.tests.map((t) => t.state)).toEqual(['passed']);
     expect(snapshot(join(disk, 'reports'))).toEqual(reportsBefore);
-    expect(tempFiles(snapshot(disk))).toEqual([]);
+    expect(tempFiles(disk)).toEqual([]);
+  });
+
+  test('disk fills while the reports are written: one line naming a report and ENOSPC, exit 2, every earlier report byte-identical, no temp file', {
+    tags: ['disk-full'],
+  }, async (ctx) => {
+    const fx = fixture({
+      'matrix.yaml': fixtureMatrix(['l1']),
+      'l1/vitest.config.ts': layerConfig('l1'),
+      'l1/quick.test.ts': quickTest,
+    });
+    const disk = join(fx.root, 'disk');
+    const cannot = mountTmpfs(disk, '1m');
+    if (cannot) return ctx.skip(cannot);
+    // Results on the fixture's own disk (they fit); the reports on the small tmpfs.
+    const args = ['run', '--gate', '--out', 'disk/reports'];
+    const first = await runCli(fx, args);
+    expect(first.code, first.stderr).toBe(0);
+    const reports = join(disk, 'reports');
+    const before = snapshot(reports);
+    expect(Object.keys(before).sort()).toEqual([
+      'junit/l1.xml',
+      'junit/matrix.xml',
+      'matrix.html',
+      'matrix.json',
+      'matrix.md',
+    ]);
+    // Two pages: each small report (one page) fits, matrix.html (~33 kB, nine pages) does not. Written one
+    // by one, junit and matrix.md would be replaced before matrix.html failed.
+    expect(before['matrix.html']?.length).toBeGreaterThan(3 * 4096);
+    const left = fillLeaving(disk, 2);
+
+    const full = await runCli(fx, args);
+    const after = snapshot(reports);
+    const replaced = Object.keys(before).filter((f) => after[f] !== before[f]);
+    recordFault({
+      kind: 'fs',
+      name: 'ENOSPC',
+      detail: `a 1 MiB tmpfs holding the reports, filled to ${left} free pages before faultline run --gate wrote them; the run exited ${full.code}, ${replaced.length} of ${Object.keys(before).length} earlier reports changed`,
+      attributes: { exitCode: full.code ?? -1, freePages: left, replaced: replaced.length },
+    });
+    const lines = full.stderr.trim().split('\n');
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^faultline run: cannot write ${reports}/\\S+: no space left on the device \\(ENOSPC\\)$`),
+    );
+    expect(full.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(full.code).toBe(2);
+    // The run's results were written (they fit): only the reports are missing, and all of them alike.
+    expect(readJson<LayerResults>(join(fx.root, '.faultline', 'results', 'l1.json')).tests).toHaveLength(1);
+    expect(replaced, 'reports replaced although the set was not written').toEqual([]);
+    expect(after).toEqual(before);
+    expect(tempFiles(disk)).toEqual([]);
   });
 
   test('read-only results dir: one line naming it and EROFS, exit 2 before any test runs, earlier results and reports untouched', {

@@ -2,9 +2,10 @@
 // - Tests that call process.exit(0), kill their own process group, close their stdout, flood 100 MB of
 //   output, or leave a detached daemon deaf to SIGTERM: the run completes, reports each test or file
 //   with a reason, and leaves no process behind. Break: FAULTLINE_BREAK=noAttemptReap (the daemon stays).
-// - A test that hangs past the layer timeout: the worker tree is killed at the timeout, the file is
-//   reported as killed there, and the run ends. Break: FAULTLINE_BREAK=noLayerTimeout (the run hangs).
-import { existsSync, readFileSync } from 'node:fs';
+// - A test that hangs past the layer timeout: the worker tree (a detached daemon included) is killed at
+//   the timeout, the file is reported as killed there, the test that finished before it is kept, and the
+//   run ends. Break: FAULTLINE_BREAK=noLayerTimeout (the run hangs).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerResults } from '@faultline/matrix';
 import { recordFault } from '@faultline/vitest';
@@ -108,7 +109,7 @@ describe('hostile tests', () => {
     ]);
   });
 
-  test('a test that hangs past the layer timeout: killed with its children at the timeout, named, the run ends', {
+  test('a test that hangs past the layer timeout: killed with its children and its detached daemon at the timeout, named, the tests before it kept, the run ends', {
     tags: ['hung-worker'],
   }, async () => {
     const fx = fixture({
@@ -118,10 +119,18 @@ describe('hostile tests', () => {
         "import { spawn } from 'node:child_process';",
         "import { writeFileSync } from 'node:fs';",
         "import { join } from 'node:path';",
+        "import { recordFault } from '@faultline/vitest';",
         "import { test } from 'vitest';",
+        "test('finishes', { tags: ['work'] }, () => {",
+        "  recordFault({ kind: 'demo', name: 'quick', detail: 'a fault that acted' });",
+        '});',
         "test('hangs', { tags: ['work'] }, async () => {",
-        "  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });",
-        "  writeFileSync(join(process.env.SELF_PIDS, 'hung'), String(child.pid));",
+        "  const loop = ['-e', 'setInterval(() => {}, 1000)'];",
+        "  const child = spawn(process.execPath, loop, { stdio: 'ignore' });",
+        '  // A daemon in its own process group, as l2 tests start them: the timeout must not orphan it.',
+        "  const daemon = spawn(process.execPath, loop, { detached: true, stdio: 'ignore' });",
+        '  daemon.unref();',
+        "  writeFileSync(join(process.env.SELF_PIDS, 'hung'), JSON.stringify({ child: child.pid, daemon: daemon.pid }));",
         '  await new Promise(() => {});',
         '});',
       ]),
@@ -131,18 +140,24 @@ describe('hostile tests', () => {
     const elapsed = Date.now() - started;
     // The layer timeout is generous so that even a loaded machine starts the test before it.
     expect(existsSync(join(fx.pids, 'hung')), 'the hanging test never started').toBe(true);
-    const child = Number(readFileSync(join(fx.pids, 'hung'), 'utf8'));
+    const { child, daemon } = readJson<{ child: number; daemon: number }>(join(fx.pids, 'hung'));
     recordFault({
       kind: 'timeout',
       name: 'hung-worker',
-      detail: `a test that never returns (with a child, pid ${child}) under a 15 s layer timeout; the run exited ${ran.code} after ${elapsed} ms`,
+      detail: `a test that never returns (with a child, pid ${child}, and a detached daemon, pid ${daemon}) under a 15 s layer timeout; the run exited ${ran.code} after ${elapsed} ms`,
       attributes: { elapsedMs: elapsed },
     });
     expect(ran.code).toBe(1);
-    expect(alive(child)).toBe(false);
+    // Killed with the tree, not orphaned: the child in the worker's group and the daemon in its own.
+    expect(alive(child), `child ${child} of the hung test is still running`).toBe(false);
+    expect(alive(daemon), `detached daemon ${daemon} of the hung test is still running`).toBe(false);
     expect(markedProcesses(fx.mark)).toEqual([]);
-    const l2 = readJson<LayerResults>(join(fx.root, '.faultline', 'results', 'l2.json'));
+    expect(ran.stdout + ran.stderr).toContain('killed at the layer timeout (15s)');
+    const results = join(fx.root, '.faultline', 'results');
+    const l2 = readJson<LayerResults>(join(results, 'l2.json'));
     expect(l2.projects[0]?.outcome).toBe('timeout');
+    // The test that finished before the hang is kept, with its state.
+    expect(l2.tests.map((t) => [t.name, t.state])).toContainEqual(['finishes', 'passed']);
     expect(l2.errors).toEqual([
       expect.objectContaining({
         file: 'l2/hang.test.ts',
@@ -150,5 +165,6 @@ describe('hostile tests', () => {
         message: expect.stringMatching(/layer timeout \(15s\)/),
       }),
     ]);
+    expect(readdirSync(results).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
