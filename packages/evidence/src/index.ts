@@ -1,3 +1,11 @@
+export {
+  ATTEMPT_ENV,
+  ATTEMPT_LABEL,
+  attemptLabels,
+  DEFAULT_ENGINE_SOCKET,
+  type EngineEndpoint,
+  engineEndpoint,
+} from './engine.ts';
 export type { EvidenceSink, EvidenceValue, FaultEvidence, FaultEvidenceInput } from './evidence.ts';
 export type { RecordOptions } from './recorder.ts';
 export {

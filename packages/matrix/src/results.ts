@@ -128,7 +128,12 @@ export interface RunMeta {
    * The run was stopped by a signal while this layer ran: its tests are only those that ended before,
    * and every cell of the layer that did not fail is `not-run` (see `layerGaps`), never covered.
    */
-  interrupted?: { signal: string; stopped: number };
+  interrupted?: {
+    signal: string;
+    stopped: number;
+    /** Containers the attempt's tests had started, removed through the engine (absent in older files). */
+    containers?: number;
+  };
 }
 
 export interface LayerResults {

@@ -1,9 +1,11 @@
 // Last-resort removal of containers this process started, when it exits without close()
 // (a suite that forgot it, an uncaught error). `exit` handlers must be synchronous, so a
 // short-lived node child deletes them through the engine's API. A SIGKILLed process cannot
-// clean up: on GitHub Actions Ryuk does; here `podman rm -af` after the run (scripts/l3-containers.sh).
+// clean up: under `faultline run` the runner removes the containers labelled with the attempt it
+// stopped (containers.ts adds the label); elsewhere Ryuk does on GitHub Actions, and
+// scripts/l3-containers.sh removes what testcontainers left.
 import { spawnSync } from 'node:child_process';
-import { engineEndpoint } from './engine.ts';
+import { engineEndpoint } from '@faultline/evidence';
 
 const live = new Set<string>();
 let hooked = false;

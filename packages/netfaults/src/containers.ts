@@ -1,5 +1,6 @@
 // The containers backend: a Toxiproxy container started through testcontainers.
 import { createServer } from 'node:net';
+import { attemptLabels } from '@faultline/evidence';
 import { type StartedToxiProxyContainer, ToxiProxyContainer } from '@testcontainers/toxiproxy';
 import {
   GenericContainer,
@@ -138,7 +139,9 @@ async function stopContainer(container: StartedTestContainer): Promise<void> {
 export async function startContainers(engine: ContainerEngine, options: ContainersOptions): Promise<StartedBackend> {
   await ensureImage(options.image);
   const networking = chooseNetworking(options.networking, engine, options.network);
-  const labels = { [LABEL]: 'toxiproxy', [`${LABEL}.pid`]: String(process.pid) };
+  // The attempt's label lets the runner remove the container when it SIGKILLs this process (an
+  // interrupt, a layer timeout): no exit hook runs then.
+  const labels = { [LABEL]: 'toxiproxy', [`${LABEL}.pid`]: String(process.pid), ...attemptLabels() };
   const identity = { backend: 'containers', containerRuntime: engine.name, image: options.image, networking } as const;
   if (networking === 'host') {
     let lastError: unknown;

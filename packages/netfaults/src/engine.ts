@@ -1,5 +1,6 @@
 // Does a container engine answer through testcontainers (Docker, or Podman via DOCKER_HOST)?
 import { request } from 'node:http';
+import { DEFAULT_ENGINE_SOCKET, engineEndpoint } from '@faultline/evidence';
 import { getContainerRuntimeClient } from 'testcontainers';
 
 export interface ContainerEngine {
@@ -17,20 +18,6 @@ export interface NoContainerEngine {
 }
 
 export type EngineProbe = ContainerEngine | NoContainerEngine;
-
-const DEFAULT_SOCKET = '/var/run/docker.sock';
-
-/** Where the Docker-compatible API is, as a `node:http` target; undefined for TLS/ssh hosts. */
-export function engineEndpoint(): { socketPath: string } | { host: string; port: number } | undefined {
-  const dockerHost = process.env.DOCKER_HOST;
-  if (!dockerHost) return { socketPath: DEFAULT_SOCKET };
-  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
-  if (dockerHost.startsWith('tcp://') && !process.env.DOCKER_TLS_VERIFY) {
-    const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
-    return { host: url.hostname, port: Number(url.port || 2375) };
-  }
-  return undefined;
-}
 
 type VersionAnswer = { name: string; version: string } | { error: string };
 
@@ -64,7 +51,7 @@ function engineVersion(timeoutMs: number): Promise<VersionAnswer | undefined> {
 function describeEndpoint(): string {
   return process.env.DOCKER_HOST
     ? `DOCKER_HOST=${process.env.DOCKER_HOST}`
-    : `DOCKER_HOST unset, default ${DEFAULT_SOCKET}`;
+    : `DOCKER_HOST unset, default ${DEFAULT_ENGINE_SOCKET}`;
 }
 
 let cached: { key: string; probe: ContainerEngine } | undefined;
@@ -96,7 +83,7 @@ export async function detectContainerEngine(timeoutMs = 15_000): Promise<EngineP
       version && 'name' in version
         ? `${version.name} ${version.version}`
         : `engine ${client.info.containerRuntime.serverVersion} (${client.info.containerRuntime.operatingSystem})`;
-    const endpoint = process.env.DOCKER_HOST ?? `unix://${DEFAULT_SOCKET}`;
+    const endpoint = process.env.DOCKER_HOST ?? `unix://${DEFAULT_ENGINE_SOCKET}`;
     const probe: ContainerEngine = { ok: true, name, podman: /podman/i.test(`${name} ${endpoint}`), endpoint };
     cached = { key, probe };
     return probe;

@@ -8,6 +8,8 @@
 export const RUNNER_BREAKS = {
   /** No SIGINT/SIGTERM handling: the CLI dies of the signal and the layer's processes (worker, forks, daemons) run on. */
   noInterruptReap: 'interrupt',
+  /** Do not remove the containers an attempt's tests started (labelled with its id) when it is stopped. */
+  noContainerReap: 'interrupt',
   /** Let a full or read-only disk escape as a raw Node error (stack trace, exit 1). */
   rawWriteErrors: 'disk-full, read-only-results',
   /** Write the reports of a run one by one, as before issue 20: a full disk leaves new reports beside old ones. */

@@ -6,6 +6,7 @@ import type { FileError, LayerResults, ProjectRun, TestRecord, UnattributedEvide
 import { RESULTS_SCHEMA } from '@faultline/matrix';
 import { broken } from './breaks.ts';
 import { runCommandProject } from './command-project.ts';
+import { type ContainerReap, reapAttemptContainers } from './container-reap.ts';
 import { interruptOf } from './interrupt.ts';
 import type { LayerPlan } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
@@ -64,6 +65,28 @@ function readCapabilities(dir: string): Record<string, string | boolean> {
     }
   }
   return out;
+}
+
+/** How long removing an attempt's containers may take: an interrupted run must end within 2 s in all. */
+const CONTAINER_REAP_MS = { interrupted: 1000, ended: 5000 };
+
+/**
+ * Removes the containers the attempt's tests started and left (a SIGKILLed worker runs no cleanup: an
+ * interrupt, the layer timeout, a crash). After a clean end there are none, and one listing says so.
+ */
+async function reapContainers(layer: string, attemptId: string, interrupted: boolean): Promise<ContainerReap> {
+  if (broken('noContainerReap')) return { removed: [] };
+  const reap = await reapAttemptContainers(
+    attemptId,
+    interrupted ? CONTAINER_REAP_MS.interrupted : CONTAINER_REAP_MS.ended,
+  );
+  if (reap.removed.length && !interrupted) {
+    process.stderr.write(`faultline: removed ${reap.removed.length} container(s) the ${layer} tests left running\n`);
+  }
+  if (reap.failed) {
+    process.stderr.write(`faultline: could not remove ${layer} test containers: ${reap.failed.join('; ')}\n`);
+  }
+  return reap;
 }
 
 /**
@@ -127,6 +150,7 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
     for (const pid of reapAttempt(attemptId)) if (options.signal?.aborted) stopped.add(pid);
   }
   const interrupt = interruptOf(options.signal);
+  const containers = await reapContainers(plan.layer, attemptId, interrupt !== undefined);
   const capabilities = readCapabilities(layerRunDir);
   const endedAt = new Date();
   // An external server is shared: which one (version and address) is part of the backend shown.
@@ -150,7 +174,9 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
       host: hostname(),
       runId: options.runId,
       matrixDigest: options.matrixDigest,
-      ...(interrupt ? { interrupted: { signal: interrupt.signal, stopped: stopped.size } } : {}),
+      ...(interrupt
+        ? { interrupted: { signal: interrupt.signal, stopped: stopped.size, containers: containers.removed.length } }
+        : {}),
     },
     projects,
     tests: uniqueTestIds(tests),

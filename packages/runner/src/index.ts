@@ -2,6 +2,8 @@ export { writeFileAtomic } from './atomic.ts';
 export type { RunnerBreak } from './breaks.ts';
 export { broken, RUNNER_BREAKS } from './breaks.ts';
 export { runCommandProject } from './command-project.ts';
+export type { ContainerReap } from './container-reap.ts';
+export { reapAttemptContainers } from './container-reap.ts';
 export type { ExecuteOptions, ProjectOutcome } from './execute.ts';
 export { executeLayer } from './execute.ts';
 export type { ResultsEntry } from './identity.ts';

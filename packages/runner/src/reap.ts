@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { ATTEMPT_ENV } from '@faultline/evidence';
 
 /** The environment variable every process of one attempt of one layer inherits (see `reapAttempt`). */
-export const ATTEMPT_ENV = 'FAULTLINE_ATTEMPT_ID';
+export { ATTEMPT_ENV };
 
 /**
  * The pids (Linux /proc; none elsewhere; never this process) whose environment holds `name=value`: a

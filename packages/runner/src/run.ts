@@ -49,6 +49,8 @@ export interface RunInterrupted {
   layer?: string;
   /** Processes stopped besides the layer's worker (test forks, daemons). */
   stopped: number;
+  /** Containers the layer's tests had started, removed through the engine. */
+  containers: number;
   /** The layers that had finished: their results files are kept. */
   kept: string[];
 }
@@ -191,6 +193,7 @@ async function runLocked(
     signal: interruptOf(options.signal)?.signal ?? 'abort',
     ...(stoppedLayer ? { layer: stoppedLayer.layer } : {}),
     stopped: stoppedLayer?.run.interrupted?.stopped ?? 0,
+    containers: stoppedLayer?.run.interrupted?.containers ?? 0,
     kept: results.filter((r) => !r.run.interrupted).map((r) => r.layer),
   };
   return { seed, runId, results, files, interrupted };

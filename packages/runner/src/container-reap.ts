@@ -1,0 +1,83 @@
+// Containers are processes the kernel does not count as ours: a test's Toxiproxy container runs under the
+// engine, not under the worker, so SIGKILLing the attempt's processes leaves it running, and the worker's
+// exit hook that would remove it never runs. @faultline/netfaults labels every container it starts with
+// the attempt id (ATTEMPT_LABEL); this removes what carries it, through the engine's HTTP API on its
+// socket (plain node:http: the runner never loads testcontainers).
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { ATTEMPT_LABEL, type EngineEndpoint, engineEndpoint } from '@faultline/evidence';
+
+export interface ContainerReap {
+  /** Ids of the containers removed. */
+  removed: string[];
+  /** Why nothing was removed without trying: no engine socket, an engine that does not answer. */
+  skipped?: string;
+  /** Containers the engine would not remove in time, with why (removal is best effort). */
+  failed?: string[];
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+function ask(target: EngineEndpoint, method: string, path: string, signal: AbortSignal): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ ...target, method, path, signal }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const reason = (error: unknown) =>
+  error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
+
+/**
+ * Force-removes (with their anonymous volumes) the containers labelled `ATTEMPT_LABEL=<attemptId>`,
+ * within `timeoutMs` in all. No engine socket, an engine that does not answer, or a TLS/ssh DOCKER_HOST
+ * means nothing is removed, quickly, saying why: an interrupted user is waiting.
+ */
+export async function reapAttemptContainers(
+  attemptId: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ContainerReap> {
+  const target = engineEndpoint(env);
+  if (!target) return { removed: [], skipped: `DOCKER_HOST=${env.DOCKER_HOST} is not reachable over plain HTTP` };
+  if ('socketPath' in target && !existsSync(target.socketPath)) {
+    return { removed: [], skipped: `no engine socket at ${target.socketPath}` };
+  }
+  const signal = AbortSignal.timeout(timeoutMs);
+  const filters = encodeURIComponent(JSON.stringify({ label: [`${ATTEMPT_LABEL}=${attemptId}`] }));
+  let ids: string[];
+  try {
+    const list = await ask(target, 'GET', `/containers/json?all=1&filters=${filters}`, signal);
+    if (list.status !== 200) return { removed: [], skipped: `listing containers answered HTTP ${list.status}` };
+    ids = (JSON.parse(list.body) as Array<{ Id: string }>).map((c) => c.Id);
+  } catch (error) {
+    return { removed: [], skipped: `the engine did not list containers: ${reason(error)}` };
+  }
+  const removed: string[] = [];
+  const failed: string[] = [];
+  await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const r = await ask(target, 'DELETE', `/containers/${id}?force=true&v=true`, signal);
+        // 404: gone meanwhile (the test's own close() won the race): not ours to count.
+        if (r.status === 204 || r.status === 200) removed.push(id);
+        else if (r.status !== 404) failed.push(`${id.slice(0, 12)}: HTTP ${r.status}`);
+      } catch (error) {
+        failed.push(`${id.slice(0, 12)}: ${reason(error)}`);
+      }
+    }),
+  );
+  return { removed, ...(failed.length ? { failed } : {}) };
+}
