@@ -3,6 +3,7 @@
 // exit hook that would remove it never runs. @faultline/netfaults labels every container it starts with
 // the attempt id (ATTEMPT_LABEL); this removes what carries it, through the engine's HTTP API on its
 // socket (plain node:http: the runner never loads testcontainers).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { ATTEMPT_LABEL, type EngineEndpoint, engineEndpoint } from '@faultline/evidence';
@@ -80,4 +81,42 @@ export async function reapAttemptContainers(
     }),
   );
   return { removed, ...(failed.length ? { failed } : {}) };
+}
+
+/** The attempts running now (executeLayer tracks them): what a process about to exit at once must hand off. */
+const live = new Set<string>();
+
+export function trackAttempt(id: string): void {
+  live.add(id);
+}
+
+export function untrackAttempt(id: string): void {
+  live.delete(id);
+}
+
+// The child imports this very module (dist, or the source under a TypeScript-aware Node) and reaps.
+const HAND_OFF = `const { reapAttemptContainers } = await import(process.argv[1]);
+await Promise.all(JSON.parse(process.argv[2]).map((id) => reapAttemptContainers(id, 1500)));`;
+
+/**
+ * A second signal ends faultline at once, with no time to wait for the engine: a detached child, spawned
+ * in a few ms, removes the live attempts' containers after we are gone. Nothing to hand off without an
+ * engine socket. Returns whether a child was started.
+ */
+export function handOffContainerReap(): boolean {
+  if (live.size === 0) return false;
+  const target = engineEndpoint();
+  if (!target || ('socketPath' in target && !existsSync(target.socketPath))) return false;
+  try {
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', HAND_OFF, import.meta.url, JSON.stringify([...live])],
+      { detached: true, stdio: 'ignore' },
+    );
+    child.on('error', () => undefined);
+    child.unref();
+    return true;
+  } catch {
+    return false; // No way to spawn now (EAGAIN, EMFILE): the exit must not wait for it.
+  }
 }

@@ -6,7 +6,7 @@ import type { FileError, LayerResults, ProjectRun, TestRecord, UnattributedEvide
 import { RESULTS_SCHEMA } from '@faultline/matrix';
 import { broken } from './breaks.ts';
 import { runCommandProject } from './command-project.ts';
-import { type ContainerReap, reapAttemptContainers } from './container-reap.ts';
+import { type ContainerReap, reapAttemptContainers, trackAttempt, untrackAttempt } from './container-reap.ts';
 import { interruptOf } from './interrupt.ts';
 import type { LayerPlan } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
@@ -101,6 +101,7 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
   rmSync(layerRunDir, { recursive: true, force: true });
   mkdirSync(layerRunDir, { recursive: true });
   options.progress.layerStart(plan);
+  if (!broken('noContainerReap')) trackAttempt(attemptId);
 
   const projects: ProjectRun[] = [];
   const tests: TestRecord[] = [];
@@ -151,6 +152,7 @@ export async function executeLayer(plan: LayerPlan, options: ExecuteOptions): Pr
   }
   const interrupt = interruptOf(options.signal);
   const containers = await reapContainers(plan.layer, attemptId, interrupt !== undefined);
+  untrackAttempt(attemptId);
   const capabilities = readCapabilities(layerRunDir);
   const endedAt = new Date();
   // An external server is shared: which one (version and address) is part of the backend shown.

@@ -1,4 +1,5 @@
 import { broken } from './breaks.ts';
+import { handOffContainerReap } from './container-reap.ts';
 
 /** The signals that interrupt a run, and the exit code each gives (128 + the signal's number). */
 export const INTERRUPT_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -32,13 +33,18 @@ export function interruptOf(signal: AbortSignal | undefined): Interrupted | unde
  * AbortSignal, which the runner turns into "stop every process of the layer, keep what finished,
  * mark the rest interrupted". A second signal means the user (or CI, escalating) will not wait: exit
  * at once with that signal's code; the first signal's handlers already SIGKILLed the process trees,
- * synchronously, so nothing is left running for long either way.
+ * synchronously, and a detached child removes the running attempt's containers, so nothing is left
+ * running for long either way.
  */
 export function interruptOnSignals(exit: (code: number) => never = process.exit): InterruptHandle {
   const controller = new AbortController();
   let received: InterruptSignal | undefined;
   const on = (signal: InterruptSignal) => () => {
-    if (received) exit(INTERRUPT_EXIT[signal]);
+    if (received) {
+      // No waiting now: the processes went on the first signal; the containers go after we do.
+      handOffContainerReap();
+      exit(INTERRUPT_EXIT[signal]);
+    }
     received = signal;
     controller.abort({ kind: 'interrupted', signal } satisfies Interrupted);
   };

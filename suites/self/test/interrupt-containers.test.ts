@@ -129,8 +129,11 @@ const fakeContainerTest = [
   '',
 ].join('\n');
 
-/** Just the engine calls the fixture and the runner make: create, list by label, force-delete. */
-async function fakeEngine(): Promise<EngineEndpoint & { socketPath: string }> {
+/**
+ * Just the engine calls the fixture and the runner make: create, list by label, force-delete. Listing
+ * takes `listMs` (a loaded engine), so that an exit that does not wait for the removal shows.
+ */
+async function fakeEngine(listMs = 0): Promise<EngineEndpoint & { socketPath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-fake-engine-'));
   const containers = new Map<string, Record<string, string>>();
   let next = 0;
@@ -152,7 +155,8 @@ async function fakeEngine(): Promise<EngineEndpoint & { socketPath: string }> {
         const list = [...containers].filter(([, labels]) =>
           wanted.every((l) => labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1)),
         );
-        return void res.end(JSON.stringify(list.map(([Id, Labels]) => ({ Id, Labels }))));
+        const answer = () => res.end(JSON.stringify(list.map(([Id, Labels]) => ({ Id, Labels }))));
+        return void setTimeout(answer, listMs);
       }
       const id = /^\/containers\/([^/]+)$/.exec(url.pathname)?.[1];
       if (req.method === 'DELETE' && id && url.searchParams.get('force') === 'true') {
@@ -172,9 +176,15 @@ async function fakeEngine(): Promise<EngineEndpoint & { socketPath: string }> {
 
 /**
  * Starts `faultline run` on the fixture, waits for its l3 test to hold a container of its attempt, sends
- * SIGINT, and looks at the engine as soon as the CLI has exited.
+ * `signals` (150 ms apart), looks at the engine as soon as the CLI has exited, then until the container
+ * is gone (a second signal leaves its removal to a detached child) or the budget is spent.
  */
-async function interruptHoldingContainer(fx: Fixture, target: EngineEndpoint, env: Record<string, string>) {
+async function interruptHoldingContainer(
+  fx: Fixture,
+  target: EngineEndpoint,
+  env: Record<string, string>,
+  signals: NodeJS.Signals[] = ['SIGINT'],
+) {
   const run = startCli(fx, ['run', '--seed', '7'], env);
   const started = await waitFor('the l3 test to start its container', () => {
     const file = join(fx.pids, 'started.json');
@@ -184,19 +194,33 @@ async function interruptHoldingContainer(fx: Fixture, target: EngineEndpoint, en
   const before = await labelled(target, started.attempt);
   expect(before.length, `no container labelled ${ATTEMPT_LABEL}=${started.attempt} before the signal`).toBe(1);
   const sentAt = Date.now();
-  process.kill(run.child.pid ?? 0, 'SIGINT');
+  for (const [i, signal] of signals.entries()) {
+    // A signal sent while the same one is still pending is merged into it: let the first land.
+    if (i > 0) await new Promise((r) => setTimeout(r, 150));
+    try {
+      process.kill(run.child.pid ?? 0, signal);
+    } catch {
+      // Gone after the first already.
+    }
+  }
   const exited = await Promise.race([
     run.exited,
     new Promise<never>((_, fail) => setTimeout(() => fail(new Error('faultline run did not exit in 10 s')), 10_000)),
   ]);
-  const left = await labelled(target, started.attempt);
-  return { started, before, left, exited, exitMs: exited.at - sentAt, goneMs: Date.now() - sentAt };
+  const atExit = await labelled(target, started.attempt);
+  let left = atExit;
+  while (left.length && Date.now() - sentAt < STOP_BUDGET_MS + MARGIN_MS) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = await labelled(target, started.attempt);
+  }
+  return { started, before, atExit, left, exited, exitMs: exited.at - sentAt, goneMs: Date.now() - sentAt };
 }
 
 function expectRemoved(fx: Fixture, r: Awaited<ReturnType<typeof interruptHoldingContainer>>): void {
-  expect(r.left, `containers labelled ${ATTEMPT_LABEL}=${r.started.attempt} still there after the run exited`).toEqual(
-    [],
-  );
+  expect(
+    r.atExit,
+    `containers labelled ${ATTEMPT_LABEL}=${r.started.attempt} still there after the run exited`,
+  ).toEqual([]);
   expect(r.goneMs).toBeLessThanOrEqual(STOP_BUDGET_MS + MARGIN_MS);
   expect(r.exited.code).toBe(130);
   expect(r.exited.stderr).toMatch(
@@ -232,8 +256,8 @@ describe('interrupt: containers', () => {
     recordFault({
       kind: 'signal',
       name: 'SIGINT',
-      detail: `SIGINT to faultline run while l3's test (pid ${r.started.test}) held Toxiproxy container ${r.before[0]?.slice(0, 12)} (${engine.image}); exited ${r.exited.code} after ${r.exitMs} ms; ${r.left.length} container(s) of the attempt left ${r.goneMs} ms after the signal`,
-      attributes: { elapsedMs: r.exitMs, goneMs: r.goneMs, before: r.before.length, left: r.left.length },
+      detail: `SIGINT to faultline run while l3's test (pid ${r.started.test}) held Toxiproxy container ${r.before[0]?.slice(0, 12)} (${engine.image}); exited ${r.exited.code} after ${r.exitMs} ms; ${r.atExit.length} container(s) of the attempt left at exit, ${r.left.length} ${r.goneMs} ms after the signal`,
+      attributes: { elapsedMs: r.exitMs, goneMs: r.goneMs, before: r.before.length, left: r.atExit.length },
     });
     expectRemoved(fx, r);
   });
@@ -247,9 +271,34 @@ describe('interrupt: containers', () => {
     recordFault({
       kind: 'signal',
       name: 'SIGINT',
-      detail: `SIGINT to faultline run while l3's test (pid ${r.started.test}) held container ${r.before[0]?.slice(0, 12)} on a fake engine; exited ${r.exited.code} after ${r.exitMs} ms; ${r.left.length} container(s) of the attempt left`,
-      attributes: { elapsedMs: r.exitMs, before: r.before.length, left: r.left.length },
+      detail: `SIGINT to faultline run while l3's test (pid ${r.started.test}) held container ${r.before[0]?.slice(0, 12)} on a fake engine; exited ${r.exited.code} after ${r.exitMs} ms; ${r.atExit.length} container(s) of the attempt left`,
+      attributes: { elapsedMs: r.exitMs, before: r.before.length, left: r.atExit.length },
     });
     expectRemoved(fx, r);
+  });
+
+  test('SIGTERM twice (CI escalating): exits 143 at once, and the container is still gone within 2 s', {
+    tags: ['interrupt'],
+  }, async () => {
+    // The engine takes 400 ms to list: the second signal (150 ms after the first) ends the CLI before its
+    // own removal can finish, so what removes the container is the child it hands the removal to.
+    const target = await fakeEngine(400);
+    const fx = l3Fixture(fakeContainerTest);
+    const r = await interruptHoldingContainer(fx, target, { DOCKER_HOST: `unix://${target.socketPath}` }, [
+      'SIGTERM',
+      'SIGTERM',
+    ]);
+    recordFault({
+      kind: 'signal',
+      name: 'SIGTERM',
+      detail: `two SIGTERMs to faultline run while l3's test (pid ${r.started.test}) held container ${r.before[0]?.slice(0, 12)} on a fake engine; exited ${r.exited.code} after ${r.exitMs} ms; ${r.atExit.length} container(s) left at exit, ${r.left.length} after ${r.goneMs} ms`,
+      attributes: { elapsedMs: r.exitMs, goneMs: r.goneMs, atExit: r.atExit.length, left: r.left.length },
+    });
+    expect(r.exited.code).toBe(143);
+    expect(
+      r.left,
+      `containers labelled ${ATTEMPT_LABEL}=${r.started.attempt} still there ${r.goneMs} ms after the first signal`,
+    ).toEqual([]);
+    expect(r.goneMs).toBeLessThanOrEqual(STOP_BUDGET_MS + MARGIN_MS);
   });
 });
