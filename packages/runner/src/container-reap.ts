@@ -22,9 +22,10 @@ interface Answer {
   body: string;
 }
 
+/** One engine call on a connection of its own (no pooled socket outlives it). */
 function ask(target: EngineEndpoint, method: string, path: string, signal: AbortSignal): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ ...target, method, path, signal }, (res) => {
+    const req = request({ ...target, method, path, signal, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

@@ -59,7 +59,7 @@ const containerTest = [
 
 function ask(target: EngineEndpoint, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ ...target, path, signal: AbortSignal.timeout(2000) }, (res) => {
+    const req = request({ ...target, path, signal: AbortSignal.timeout(2000), agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
