@@ -14,8 +14,6 @@ export type { Interrupted, InterruptHandle, InterruptSignal } from './interrupt.
 export { INTERRUPT_EXIT, interruptOf, interruptOnSignals } from './interrupt.ts';
 export type { MergeOutcome, MergeProblem } from './merge.ts';
 export { mergeResults } from './merge.ts';
-export type { LayerPlan, PlanOptions, RunPlan } from './plan.ts';
-export { planRun } from './plan.ts';
 export type { ProgressSink } from './progress.ts';
 export { lineProgress, silentProgress, ttyProgress } from './progress.ts';
 export { ATTEMPT_ENV, attemptProcesses, killProcessesWithEnv, processesWithEnv, reapAttempt } from './reap.ts';
