@@ -42,12 +42,15 @@ describe('CLI start-up', () => {
     expect(from(urls, /\/(runner|crash)\/|node_modules\/(execa|fast-xml-parser|junit-report-builder)\//)).toEqual([]);
   });
 
-  test('the runner as `run` loads it has no execa, crash harness or XML parser in it', async () => {
+  test('the runner as `run` loads it has no execa, crash harness, XML parser or JUnit writer in it', async () => {
     // `list` loads the runner's entry point, which `run` loads too, and reads no JUnit.
     const urls = await loadedBy(['list', '--matrix', MATRIX, '--results', scratch]);
     expect(from(urls, /\/runner\/dist\/index\.js$/).length).toBe(1);
-    expect(from(urls, /node_modules\/(execa|fast-xml-parser)\/|\/crash\/dist\/(?!processes|process-table)/)).toEqual(
-      [],
-    );
+    expect(
+      from(
+        urls,
+        /node_modules\/(execa|fast-xml-parser|junit-report-builder)\/|\/crash\/dist\/(?!processes|process-table)/,
+      ),
+    ).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import {
   type Cell,
   type Coverage,
@@ -8,7 +9,7 @@ import {
   verificationShortfall,
   verificationSummary,
 } from '@faultline/matrix';
-import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
+import type { Builder, TestCase } from 'junit-report-builder';
 import { xmlCdata, xmlText } from './xml-text.ts';
 
 /**
@@ -22,8 +23,8 @@ function setLine(testCase: TestCase, line: number): TestCase {
 }
 
 // The package's CommonJS entry exports the builder itself, while its typings declare it as
-// `default`; under Node's ESM-CJS interop the default import is the builder.
-const junit = junitModule as unknown as Builder;
+// `default`. Required when a JUnit report is built, not with the runner: `faultline run` writes none.
+const junit = (): Builder => createRequire(import.meta.url)('junit-report-builder') as Builder;
 
 /**
  * junit-report-builder puts `skipped` on the root <testsuites>, which junit-10.xsd (and so the
@@ -83,7 +84,7 @@ function evidenceProperties(testCase: TestCase, test: Pick<TestRecord, 'evidence
 /** reports/junit/<layer>.xml: every test of the layer, one testsuite per test file. */
 export function layerJUnit(matrix: Matrix, runs: readonly LayerResults[]): string {
   const issueIds = new Set(matrix.issues.map((i) => i.id));
-  const builder = junit.newBuilder();
+  const builder = junit().newBuilder();
   const layer = runs[0]?.layer ?? 'layer';
   const byFile = new Map<string, TestRecord[]>();
   for (const t of runs.flatMap((r) => r.tests)) {
@@ -155,7 +156,7 @@ export interface MatrixJUnitOptions {
 
 /** reports/junit/matrix.xml: one testcase per required cell (and per non-required cell with tests). */
 export function matrixJUnit(matrix: Matrix, coverage: Coverage, options: MatrixJUnitOptions): string {
-  const builder = junit.newBuilder();
+  const builder = junit().newBuilder();
   const issues = new Map(matrix.issues.map((i) => [i.id, i]));
   const cellsByLayer = new Map<string, Cell[]>();
   for (const c of coverage.cells) {
