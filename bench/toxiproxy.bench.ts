@@ -13,7 +13,22 @@
 // Round trips are taken twice: as the machine schedules them (other tenants of its 2 shared
 // cores included), and with every process of the measurement at SCHED_FIFO priority 1 (`chrt`;
 // direct, embedded and socat alike), so that neighbours' CPU-bound work does not set the tail
-// and what is left is the paths' own. The second run carries the ≤ 3× budget.
+// and what is left is the paths' own. The second run carries the ≤ 3× budget. Throughput is
+// taken with the Go client and sink, and with the bench's earlier Node client and Node sink
+// (worker thread), the setup the 0.55× budget and real Toxiproxy's figure come from.
+//
+// Where the tail came from (2026-12-02, 2 cores, load 4–6 from other jobs): the earlier
+// harness (Node client in the main thread, sink and proxies in worker threads of one process)
+// had direct p99/p50 ≈ 9×, the same as embedded and socat; here direct is ≈ 2.3× as scheduled
+// and ≈ 1.6× under SCHED_FIFO. Slow round trips come at multiples of 4 ms apart, for socat as
+// for the embedded server: the 250 Hz tick of a PREEMPT_NONE kernel, when a neighbour holds the
+// CPU a woken hop needs. What is the embedded server's own: ≈ 35 µs more CPU per round trip
+// than socat (perf stat: 142 vs 107 µs, mostly the loopback `write` both pay: the JS of a
+// chunk outside `write()` is ≈ 3–5 µs), a young-generation GC every ≈ 3,500 round trips
+// (≈ 0.8 KiB allocated per round trip, nearly all in Node's stream write path; 0.5–3 ms
+// each, so 0.03 % of round trips), and JIT tier-ups in the first few thousand. Not the cause:
+// Nagle (both legs set noDelay), batching (2 reads, 2 writes per round trip), timers (none
+// on the path), the adoption fast path ('data' reads have the same tail).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
