@@ -6,11 +6,12 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { broken } from './breaks.ts';
 import { writeFailure } from './run-error.ts';
 
@@ -95,6 +96,38 @@ function syncDirs(dirs: Iterable<string>): void {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The temp names a killed writer left beside these targets (`<name>.<pid>[.new|.old].tmp` of a pid
+ * that is gone) are removed before the next set is published, so a crash inside a publish leaves its
+ * leftovers until the next run, not forever. A live pid's names are another run's: left alone.
+ */
+function removeStaleTemps(targets: readonly string[]): void {
+  const byDir = new Map<string, Set<string>>();
+  for (const t of targets) byDir.set(dirname(t), (byDir.get(dirname(t)) ?? new Set()).add(basename(t)));
+  for (const [dir, names] of byDir) {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      continue; // not there yet: nothing left behind
+    }
+    for (const entry of entries) {
+      const m = /^(.+)\.(\d+)(?:\.new|\.old)?\.tmp$/.exec(entry);
+      if (!m || !names.has(m[1]!) || alive(Number(m[2]))) continue;
+      rmSync(join(dir, entry), { force: true });
+    }
+  }
+}
+
 /**
  * Publishes a set of files under `dir` together (the reports of one run): when the disk fills, a
  * permission is missing or a rename fails, a reader never finds new files of this set beside old ones
@@ -132,6 +165,7 @@ export function writeFilesAtomic(dir: string, files: readonly SetFile[]): string
   const kept = new Set<string>();
   let at = dir;
   try {
+    removeStaleTemps(stage.map((s) => s.target));
     for (const s of stage) {
       at = s.target;
       mkdirSync(dirname(s.target), { recursive: true });

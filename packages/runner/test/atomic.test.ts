@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,5 +81,21 @@ describe('writeFilesAtomic: a set of files published together', () => {
       ]),
     ).toThrow(/ENOTDIR|EEXIST/);
     expect(files(dir)).toEqual(before);
+  });
+
+  test("a killed writer's temp names beside the set are removed by the next publish; a live run's are kept", () => {
+    const dir = previousSet();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // reaped: its pid is gone
+    for (const name of [`matrix.md.${dead}.new.tmp`, `matrix.md.${dead}.old.tmp`, `junit/l1.xml.${dead}.tmp`]) {
+      writeFileSync(join(dir, name), 'left by a SIGKILLed run');
+    }
+    const live = `matrix.md.${process.ppid}.new.tmp`; // another run still publishing
+    writeFileSync(join(dir, live), 'in flight');
+    writeFileSync(join(dir, `notes.md.${dead}.tmp`), 'not a name of this set');
+    writeFilesAtomic(dir, [
+      { path: 'matrix.md', content: 'new md' },
+      { path: 'junit/l1.xml', content: 'new l1' },
+    ]);
+    expect(Object.keys(files(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([live, `notes.md.${dead}.tmp`]);
   });
 });
