@@ -6,7 +6,8 @@
 // Docker). Where no engine answers (plain `npm test`) that test skips saying why; scripts/l3-containers.sh
 // runs it with the engine up and SELF_REQUIRE_ENGINE=1, which turns a missing engine into a failure. A
 // second test runs everywhere: the fixture's test creates a labelled "container" on a fake engine (this
-// process, on a unix socket, DOCKER_HOST) and the runner must delete it the same way.
+// process, on a unix socket, DOCKER_HOST) and the runner must delete it the same way; so must it after two
+// SIGTERMs (the CLI exits at once and hands the removal to a detached child) and after a layer timeout.
 // Break: FAULTLINE_BREAK=noContainerReap (the runner leaves the container running).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
@@ -300,5 +301,37 @@ describe('interrupt: containers', () => {
       `containers labelled ${ATTEMPT_LABEL}=${r.started.attempt} still there ${r.goneMs} ms after the first signal`,
     ).toEqual([]);
     expect(r.goneMs).toBeLessThanOrEqual(STOP_BUDGET_MS + MARGIN_MS);
+  });
+
+  test('a layer killed at its timeout: the container its hung test left is removed when the attempt ends', {
+    tags: ['interrupt'],
+  }, async () => {
+    const target = await fakeEngine();
+    const fx = fixture({
+      'matrix.yaml': fixtureMatrix(['l3'], '15s'),
+      'l3/vitest.config.ts': layerConfig('l3'),
+      'l3/container.test.ts': fakeContainerTest,
+    });
+    const run = startCli(fx, ['run', '--seed', '7'], { DOCKER_HOST: `unix://${target.socketPath}` });
+    const started = await waitFor('the l3 test to start its container', () => {
+      const file = join(fx.pids, 'started.json');
+      return existsSync(file) ? readJson<{ attempt: string; test: number }>(file) : undefined;
+    });
+    attempts.push(started.attempt);
+    const before = await labelled(target, started.attempt);
+    const exited = await Promise.race([
+      run.exited,
+      new Promise<never>((_, fail) => setTimeout(() => fail(new Error('faultline run did not end in 60 s')), 60_000)),
+    ]);
+    const left = await labelled(target, started.attempt);
+    recordFault({
+      kind: 'timeout',
+      name: 'layer timeout',
+      detail: `layer l3 (timeout 15 s) killed while its test (pid ${started.test}) held ${before.length} container(s) on a fake engine; ${left.length} left when faultline run ended (exit ${exited.code})`,
+      attributes: { before: before.length, left: left.length },
+    });
+    expect(before.length).toBe(1);
+    expect(left, 'containers of the attempt still there after the run ended').toEqual([]);
+    expect(exited.stderr).toContain('faultline: removed 1 container(s) the l3 tests left running');
   });
 });
