@@ -167,30 +167,16 @@ describe('faultline verify', () => {
       writeFileSync(join(root, 'jobs', job, 'verify.json'), JSON.stringify(only));
     }
     cpSync(join(results, 'l1.json'), join(root, 'jobs', 'a', 'l1.json'));
-    const combined = await faultline([
-      'merge',
-      '--matrix',
-      m,
-      '--from',
-      join(root, 'jobs'),
-      '--results',
-      join(root, 'combined'),
-    ]);
+    const mergeJobs = () =>
+      faultline(['merge', '--matrix', m, '--from', join(root, 'jobs'), '--results', join(root, 'combined')]);
+    const combined = await mergeJobs();
     expect([combined.code, combined.err]).toEqual([0, '']);
     expect(combined.out).toContain('verify: 2 breaks from 2 files');
     const both = JSON.parse(readFileSync(join(root, 'combined', 'verify.json'), 'utf8')) as VerifyResults;
     expect(both.breaks.map((b) => b.name).sort()).toEqual(['noCache', 'noRetry']);
     // Verify files of another matrix are refused, as results files are.
     writeFileSync(join(root, 'jobs', 'b', 'verify.json'), JSON.stringify({ ...again, matrixDigest: 'sha256:other' }));
-    const foreign = await faultline([
-      'merge',
-      '--matrix',
-      m,
-      '--from',
-      join(root, 'jobs'),
-      '--results',
-      join(root, 'combined'),
-    ]);
+    const foreign = await mergeJobs();
     expect(foreign.code).toBe(2);
     expect(foreign.err).toContain('verify files of different matrices');
 
