@@ -2,11 +2,13 @@
 // it wraps, in one run: `faultline --version` and `faultline validate` vs `node -e 0` (Node's own
 // start-up), and `faultline run --layer l2` on examples/rust-kv vs its bare test command in a session
 // of its own (`setsid -w`, as faultline runs it). Rotated rounds, median of RUNS. Beside them,
-// `validate` with Node's compile cache off vs on (warm), the reason the bin enables it.
+// `validate` with Node's compile cache off vs on (warm), the reason the bin enables it, and the matrix
+// package's share (its import and first loadMatrix, timed inside a fresh process).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { loadMatrix, planRun } from '@faultline/matrix';
 import { type BenchFigure, figure, median } from './figure.ts';
 
@@ -27,6 +29,29 @@ function userEnv(cache: string): NodeJS.ProcessEnv {
     CI: '1',
     NODE_COMPILE_CACHE: cache,
   };
+}
+
+// The matrix package's share of validate and run, timed inside a fresh process (compile cache on, as the
+// bin has it): importing @faultline/matrix, then the first loadMatrix (first YAML parse, first zod parse).
+const MATRIX_SHARE = `
+const { enableCompileCache } = await import('node:module');
+enableCompileCache(process.env.NODE_COMPILE_CACHE);
+let t = performance.now();
+const { loadMatrix } = await import(process.env.MATRIX_DIST);
+const importMs = performance.now() - t;
+t = performance.now();
+loadMatrix('matrix.yaml');
+console.log(JSON.stringify({ importMs, loadMs: performance.now() - t }));`;
+
+function matrixShare(env: NodeJS.ProcessEnv): { importMs: number; loadMs: number } {
+  const dist = pathToFileURL(join(root, 'packages', 'matrix', 'dist', 'index.js')).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', MATRIX_SHARE], {
+    cwd: example,
+    env: { ...env, MATRIX_DIST: dist },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`timing @faultline/matrix failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as { importMs: number; loadMs: number };
 }
 
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv): number {
@@ -53,11 +78,19 @@ export default async function cliStartup(): Promise<BenchFigure[]> {
     validateNoCache: () => timed(node, [cli, 'validate'], noCache),
     bare: () => timed('setsid', bareArgs, { ...env, ...spec.env }),
     run: () => timed(node, runArgs, env),
+    matrix: () => {
+      const share = matrixShare(env);
+      samples.matrixLoad!.push(share.loadMs);
+      return share.importMs;
+    },
   };
   // Builds the test binary and fills the compile cache: every measured run starts warm.
   variants.bare!();
   variants.run!();
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  matrixShare(env);
+  const samples: Record<string, number[]> = Object.fromEntries(
+    [...Object.keys(variants), 'matrixLoad'].map((k) => [k, []]),
+  );
   const names = Object.keys(variants);
   for (let i = 0; i < RUNS; i++) {
     for (let k = 0; k < names.length; k++) {
@@ -92,6 +125,13 @@ export default async function cliStartup(): Promise<BenchFigure[]> {
       { label: 'NODE_DISABLE_COMPILE_CACHE=1', value: m('validateNoCache') },
       { label: 'compile cache', value: m('validate') },
       { note },
+    ),
+    figure(
+      '@faultline/matrix in a fresh process (examples/rust-kv): import vs the first loadMatrix after it',
+      'ms',
+      { label: 'import', value: m('matrix') },
+      { label: 'first loadMatrix', value: m('matrixLoad') },
+      { note: `${note}; together ${(m('matrix') + m('matrixLoad')).toFixed(0)} ms` },
     ),
     figure(
       'faultline run --layer l2 (examples/rust-kv, whole CLI) vs the bare command in its own session',

@@ -39,6 +39,18 @@ function matrixIssueIds(file: string): ReadonlySet<string> {
   return issueIdCache.ids;
 }
 
+/** `fn` run now; its value, or its error thrown, when asked for. */
+function attempt<T>(fn: () => T): () => T {
+  try {
+    const value = fn();
+    return () => value;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
+  }
+}
+
 /** The names an evidence line's `test` may use for a test: its own, qualified by its suite, a pytest node id. */
 function namesOf(t: IngestedTest): string[] {
   const names = [t.name];
@@ -283,7 +295,11 @@ export async function runCommandProject(
     ...shard.env,
   };
   options.progress.event(plan.layer, project.name, { type: 'module-start', file: project.relDir });
-  const ran = await runCommand(spec, project, env, stdoutFile, deadline, options.signal, attemptId, stopped);
+  const running = runCommand(spec, project, env, stdoutFile, deadline, options.signal, attemptId, stopped);
+  // Read while the command runs (its own process): the ids cost a matrix load (~7 ms) that would
+  // otherwise add to the time after it exits. A load that fails throws below, where it always did.
+  const issueIds = attempt(() => matrixIssueIds(options.matrixFile));
+  const ran = await running;
 
   const errors: FileError[] = [];
   const text = readText(resultsFile ?? stdoutFile ?? '');
@@ -295,7 +311,7 @@ export async function runCommandProject(
     unreadable = `${spec.results.path ?? 'stdout'} is not ${spec.results.format}: ${(error as Error).message}`;
   }
   const lines = parseEvidenceFile(readText(evidenceFile) ?? '', EVIDENCE_SOURCE);
-  const linked = link(ingested, lines, project, matrixIssueIds(options.matrixFile), options.issue);
+  const linked = link(ingested, lines, project, issueIds(), options.issue);
   errors.push(...linked.errors);
 
   const verdict = judge(ran, spec, plan, ingested.length, unreadable, resultsFile !== undefined);
