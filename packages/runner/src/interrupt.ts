@@ -16,7 +16,7 @@ export interface InterruptHandle {
   signal: AbortSignal;
   /** The signal received, if any. */
   received(): InterruptSignal | undefined;
-  /** Removes the listeners; the default signal behaviour returns. */
+  /** Removes the listeners (unless a signal was received); the default signal behaviour returns. */
   dispose(): void;
 }
 
@@ -57,6 +57,9 @@ export function interruptOnSignals(exit: (code: number) => never = process.exit)
     signal: controller.signal,
     received: () => received,
     dispose() {
+      // Once interrupted the run is on its way out: a second signal while it writes its last line must
+      // still exit with that signal's code, not kill the process with the default action (exit code null).
+      if (received) return;
       process.off('SIGINT', handlers.SIGINT);
       process.off('SIGTERM', handlers.SIGTERM);
     },

@@ -90,7 +90,7 @@ describe('write failures', () => {
 describe('interrupt handle', () => {
   test('the first signal aborts with its name; the second exits at once with 128 + its number', () => {
     const exits: number[] = [];
-    const listeners = process.listenerCount('SIGINT');
+    const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
     const handle = interruptOnSignals(((code: number) => {
       exits.push(code);
     }) as (code: number) => never);
@@ -100,11 +100,21 @@ describe('interrupt handle', () => {
       expect(interruptOf(handle.signal)).toEqual({ kind: 'interrupted', signal: 'SIGTERM' });
       expect(handle.received()).toBe('SIGTERM');
       expect(exits).toEqual([]);
+      // The run finished stopping and let go of the handle while it writes its last line: a second
+      // signal then must still exit with its code (CI's escalation), not kill it by default (code null).
+      handle.dispose();
       process.emit('SIGINT', 'SIGINT');
       expect(exits).toEqual([INTERRUPT_EXIT.SIGINT]);
     } finally {
-      handle.dispose();
+      for (const name of ['SIGINT', 'SIGTERM'] as const) {
+        for (const l of process.listeners(name)) if (!before[name].includes(l)) process.off(name, l);
+      }
     }
+  });
+
+  test('without a signal, dispose gives the default behaviour back', () => {
+    const listeners = process.listenerCount('SIGINT');
+    interruptOnSignals(((code: number) => code) as (code: number) => never).dispose();
     expect(process.listenerCount('SIGINT')).toBe(listeners);
   });
 
