@@ -40,7 +40,7 @@ function matrixIssueIds(file: string): ReadonlySet<string> {
 }
 
 /** `fn` run now; its value, or its error thrown, when asked for. */
-function attempt<T>(fn: () => T): () => T {
+function settleNow<T>(fn: () => T): () => T {
   try {
     const value = fn();
     return () => value;
@@ -298,7 +298,7 @@ export async function runCommandProject(
   const running = runCommand(spec, project, env, stdoutFile, deadline, options.signal, attemptId, stopped);
   // Read while the command runs (its own process): the ids cost a matrix load (~7 ms) that would
   // otherwise add to the time after it exits. A load that fails throws below, where it always did.
-  const issueIds = attempt(() => matrixIssueIds(options.matrixFile));
+  const issueIds = settleNow(() => matrixIssueIds(options.matrixFile));
   // Likewise the first localeCompare builds ICU's collator (~15 ms): executeLayer sorts the tests with it
   // (uniqueTestIds) after the command exits. Built now, that sort costs microseconds.
   'a'.localeCompare('b');
