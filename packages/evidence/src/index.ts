@@ -1,8 +1,10 @@
 export {
   ATTEMPT_ENV,
   ATTEMPT_LABEL,
+  askEngine,
   attemptLabels,
   DEFAULT_ENGINE_SOCKET,
+  type EngineAnswer,
   type EngineEndpoint,
   engineEndpoint,
 } from './engine.ts';

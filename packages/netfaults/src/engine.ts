@@ -1,6 +1,5 @@
 // Does a container engine answer through testcontainers (Docker, or Podman via DOCKER_HOST)?
-import { request } from 'node:http';
-import { DEFAULT_ENGINE_SOCKET, engineEndpoint } from '@faultline/evidence';
+import { askEngine, DEFAULT_ENGINE_SOCKET, type EngineAnswer, engineEndpoint } from '@faultline/evidence';
 import { getContainerRuntimeClient } from 'testcontainers';
 
 export interface ContainerEngine {
@@ -22,30 +21,22 @@ export type EngineProbe = ContainerEngine | NoContainerEngine;
 type VersionAnswer = { name: string; version: string } | { error: string };
 
 /** GET /version on the engine, within `timeoutMs`; undefined when it cannot be asked directly (TLS, ssh). */
-function engineVersion(timeoutMs: number): Promise<VersionAnswer | undefined> {
+async function engineVersion(timeoutMs: number): Promise<VersionAnswer | undefined> {
   const target = engineEndpoint();
-  if (!target) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    const req = request({ ...target, path: '/version', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => {
-        try {
-          const v = JSON.parse(body) as { Version?: string; Components?: Array<{ Name?: string }> };
-          resolve({ name: v.Components?.[0]?.Name ?? 'Docker-compatible engine', version: v.Version ?? '?' });
-        } catch {
-          resolve({ error: `HTTP ${res.statusCode} without a JSON body` });
-        }
-      });
-      res.on('error', (error) => resolve({ error: error.message }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
-    req.end();
-  });
+  if (!target) return undefined;
+  let answer: EngineAnswer;
+  try {
+    answer = await askEngine(target, 'GET', '/version', AbortSignal.timeout(timeoutMs));
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    return { error: e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.code ?? e.message) };
+  }
+  try {
+    const v = JSON.parse(answer.body) as { Version?: string; Components?: Array<{ Name?: string }> };
+    return { name: v.Components?.[0]?.Name ?? 'Docker-compatible engine', version: v.Version ?? '?' };
+  } catch {
+    return { error: `HTTP ${answer.status} without a JSON body` };
+  }
 }
 
 function describeEndpoint(): string {

@@ -5,7 +5,7 @@
 // socket (plain node:http: the runner never loads testcontainers).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ATTEMPT_LABEL, type EngineEndpoint, engineEndpoint } from '@faultline/evidence';
+import { ATTEMPT_LABEL, askEngine, engineEndpoint } from '@faultline/evidence';
 
 export interface ContainerReap {
   /** Ids of the containers removed. */
@@ -14,31 +14,6 @@ export interface ContainerReap {
   skipped?: string;
   /** Containers the engine would not remove in time, with why (removal is best effort). */
   failed?: string[];
-}
-
-interface Answer {
-  status: number;
-  body: string;
-}
-
-/** One engine call on a connection of its own (no pooled socket outlives it). */
-function ask(target: EngineEndpoint, method: string, path: string, signal: AbortSignal): Promise<Answer> {
-  // node:http loads here, when an engine is there to ask, not with the runner: on Node 24 it brings
-  // undici along, ~60 ms of every CLI start.
-  const { request } = process.getBuiltinModule('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request({ ...target, method, path, signal, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 const reason = (error: unknown) =>
@@ -63,7 +38,7 @@ export async function reapAttemptContainers(
   const filters = encodeURIComponent(JSON.stringify({ label: [`${ATTEMPT_LABEL}=${attemptId}`] }));
   let ids: string[];
   try {
-    const list = await ask(target, 'GET', `/containers/json?all=1&filters=${filters}`, signal);
+    const list = await askEngine(target, 'GET', `/containers/json?all=1&filters=${filters}`, signal);
     if (list.status !== 200) return { removed: [], skipped: `listing containers answered HTTP ${list.status}` };
     ids = (JSON.parse(list.body) as Array<{ Id: string }>).map((c) => c.Id);
   } catch (error) {
@@ -74,7 +49,7 @@ export async function reapAttemptContainers(
   await Promise.all(
     ids.map(async (id) => {
       try {
-        const r = await ask(target, 'DELETE', `/containers/${id}?force=true&v=true`, signal);
+        const r = await askEngine(target, 'DELETE', `/containers/${id}?force=true&v=true`, signal);
         // 404: gone meanwhile (the test's own close() won the race): not ours to count.
         if (r.status === 204 || r.status === 200) removed.push(id);
         else if (r.status !== 404) failed.push(`${id.slice(0, 12)}: HTTP ${r.status}`);

@@ -10,10 +10,10 @@
 // SIGTERMs (the CLI exits at once and hands the removal to a detached child) and after a layer timeout.
 // Break: FAULTLINE_BREAK=noContainerReap (the runner leaves the container running).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EngineEndpoint, engineEndpoint } from '@faultline/evidence';
+import { askEngine, type EngineEndpoint, engineEndpoint } from '@faultline/evidence';
 import type { LayerResults } from '@faultline/matrix';
 import { reapAttemptContainers } from '@faultline/runner';
 import { recordFault } from '@faultline/vitest';
@@ -58,20 +58,7 @@ const containerTest = [
   '',
 ].join('\n');
 
-function ask(target: EngineEndpoint, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ ...target, path, signal: AbortSignal.timeout(2000), agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const ask = (target: EngineEndpoint, path: string) => askEngine(target, 'GET', path, AbortSignal.timeout(2000));
 
 /** The engine to use and the image to start, or why there is none here. */
 async function engineOrReason(): Promise<{ target: EngineEndpoint; image: string } | { reason: string }> {
