@@ -59,21 +59,17 @@ export function mergeCommand(io: Io, flags: Flags): number {
   const loaded = load(flags);
   const out = resultsDir(loaded, flags);
   const dirs = list(flags.from)?.map((d) => resolve(d)) ?? [out];
-  const files = dirs.flatMap((dir) =>
-    existsSync(dir)
-      ? globSync('**/*.json', { cwd: dir })
-          .filter((f) => isLayerResultsName(basename(f)))
-          .sort()
-          .map((f) => join(dir, f))
-      : [],
-  );
-  const verifyFiles = dirs.flatMap((dir) =>
-    existsSync(dir)
-      ? globSync(`**/${VERIFY_FILE}`, { cwd: dir })
-          .sort()
-          .map((f) => join(dir, f))
-      : [],
-  );
+  const found = (keep: (name: string) => boolean) =>
+    dirs.flatMap((dir) =>
+      existsSync(dir)
+        ? globSync('**/*.json', { cwd: dir })
+            .filter((f) => keep(basename(f)))
+            .sort()
+            .map((f) => join(dir, f))
+        : [],
+    );
+  const files = found(isLayerResultsName);
+  const verifyFiles = found((name) => name === VERIFY_FILE);
   const inputs = files.map(readResultsFile);
   if (inputs.length === 0) throw new UsageError(`no results files under ${dirs.join(', ')}`);
   const { merged, problems } = mergeResults(inputs);
